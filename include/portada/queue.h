@@ -1,0 +1,75 @@
+/*
+ * queue: the first stage.  Takes file ids from the Redis list (files:all)
+ * and acknowledges them when their status is written.
+ *
+ * In blmove mode (the default) an id moves atomically into this worker's
+ * processing list (files:processing:<worker-id>) and leaves it only with the
+ * LREM that acknowledges it, so an id is never only in the worker's memory.
+ * The processing list is reconciled with memory at start, after every
+ * reconnect and periodically: ids there that no job holds are taken up again.
+ * Fetching runs on its own connection, because a blocking pop holds its
+ * connection until an id arrives; everything else shares the second one.
+ */
+#ifndef PORTADA_QUEUE_H
+#define PORTADA_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <event2/event.h>
+
+#include "portada/config.h"
+#include "portada/redis.h"
+
+struct pw_queue;
+
+struct pw_queue_events {
+	unsigned (*free_slots)(void *arg);
+	bool (*has_id)(void *arg, const char *id);
+	/* A new id, or one found in the processing list (recovered). */
+	void (*take)(void *arg, const char *id, bool recovered);
+	/* exit-when-idle: the queue was empty and nothing is left to reconcile. */
+	void (*idle)(void *arg);
+	/* The command connection is (again) ready. */
+	void (*cmd_ready)(void *arg);
+};
+
+struct pw_queue *pw_queue_create(struct event_base *base, const struct pw_config *cfg,
+    const struct pw_queue_events *events, void *arg);
+void pw_queue_destroy(struct pw_queue *q);
+
+void pw_queue_start(struct pw_queue *q);
+
+/* Slots were freed: fetch more if the queue may have some. */
+void pw_queue_kick(struct pw_queue *q);
+
+/* The connection for every command but the pop. */
+struct pw_redis *pw_queue_cmd(struct pw_queue *q);
+
+/* Name of this worker's processing list. */
+const char *pw_queue_processing_key(const struct pw_queue *q);
+
+/*
+ * Acknowledge id (its final status is written): fn(arg, 0) once the LREM
+ * is done, fn(arg, -1) if it could not be sent or its reply was lost (the
+ * caller retries when cmd_ready fires; LREM is idempotent).  Returns -1
+ * without calling fn if the command connection is down, 1 without calling fn
+ * when there is nothing to acknowledge (blpop mode).  id must stay valid
+ * until fn runs.
+ */
+int pw_queue_ack(struct pw_queue *q, const char *id, void (*fn)(void *arg, int status),
+    void *arg) PW_MUST_CHECK;
+
+/* Stop taking ids (drain).  A pending blocking pop is abandoned. */
+void pw_queue_stop(struct pw_queue *q);
+
+/*
+ * Put unfinished ids back at the head of the queue, in their order, and set
+ * their status back to pending.  In blmove mode that is the whole processing
+ * list (ids is ignored); in blpop mode it is ids, oldest first.  fn(arg, n)
+ * gets the number of ids moved, or -1 if Redis could not be reached.
+ */
+int pw_queue_requeue(struct pw_queue *q, const char *const *ids, size_t n_ids,
+    void (*fn)(void *arg, long long moved), void *arg) PW_MUST_CHECK;
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * portada-worker: options in, worker out.  Everything else lives in the
+ * modules named after the pipeline stages.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include "portada/config.h"
+#include "portada/log.h"
+#include "portada/worker.h"
+
+#ifndef PW_VERSION
+#define PW_VERSION "unknown"
+#endif
+
+/* Each file in flight holds one descriptor while it is read. */
+static int
+check_fd_limit(const struct pw_config *cfg, struct pw_error *err)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)cfg->max_inflight + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 0;
+	if (rl.rlim_cur < need && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < need) {
+		pw_error_set(err, "--max-inflight %u needs %llu file descriptors but the "
+		    "limit is %llu (raise ulimit -n or lower --max-inflight)",
+		    cfg->max_inflight, (unsigned long long)need,
+		    (unsigned long long)rl.rlim_cur);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pw_config cfg;
+	struct pw_error err;
+	int status;
+
+	if (pw_config_parse(&cfg, argc, argv, (pw_getenv_fn)getenv, &err) != 0 ||
+	    check_fd_limit(&cfg, &err) != 0) {
+		fprintf(stderr, "portada-worker: %s\n", err.msg);
+		pw_config_finish(&cfg);
+		return 2;
+	}
+	if (cfg.show_help) {
+		pw_config_usage(stdout);
+		pw_config_finish(&cfg);
+		return 0;
+	}
+	if (cfg.show_version) {
+		printf("portada-worker %s\n", PW_VERSION);
+		pw_config_finish(&cfg);
+		return 0;
+	}
+	pw_log_setup(cfg.log_format, cfg.log_level, stderr);
+	status = pw_worker_run(&cfg);
+	pw_config_finish(&cfg);
+	return status;
+}

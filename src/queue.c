@@ -1,0 +1,570 @@
+/*
+ * queue: taking ids from files:all and acknowledging them.
+ *
+ * The fetch connection runs one command at a time: a reconcile (LRANGE of
+ * the processing list), a non-blocking batch (a Lua loop of LMOVE, or LPOP
+ * with a count) or a blocking pop.  Batches fill many free slots in one round
+ * trip while there is a backlog; the blocking pop is used only once a batch
+ * came back short.  Reconcile replies are only trusted while no LREM is in
+ * flight on the other connection, so a stale snapshot can never resurrect
+ * an id that was just acknowledged.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "portada/log.h"
+#include "portada/queue.h"
+#include "portada/status.h"
+
+#define BATCH_MAX 256
+
+static const char batch_script[] =
+    "local r = {}\n"
+    "for i = 1, tonumber(ARGV[1]) do\n"
+    "  local v = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')\n"
+    "  if not v then break end\n"
+    "  r[#r + 1] = v\n"
+    "end\n"
+    "return r\n";
+
+/*
+ * RIGHT to LEFT, one at a time: the newest goes first, so the oldest ends at
+ * the head.  Only a status this worker set to processing is reset.
+ */
+static const char requeue_blmove_script[] =
+    "local n = 0\n"
+    "while true do\n"
+    "  local id = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')\n"
+    "  if not id then break end\n"
+    "  n = n + 1\n"
+    "  local k = ARGV[1] .. id\n"
+    "  if ARGV[2] ~= '' and redis.call('HGET', k, 'status') == ARGV[2]\n"
+    "      and redis.call('HGET', k, 'worker') == ARGV[4] then\n"
+    "    redis.call('HSET', k, 'status', ARGV[3])\n"
+    "  end\n"
+    "end\n"
+    "return n\n";
+
+static const char requeue_blpop_script[] =
+    "for i = #ARGV, 5, -1 do\n"
+    "  redis.call('LPUSH', KEYS[1], ARGV[i])\n"
+    "  local k = ARGV[1] .. ARGV[i]\n"
+    "  if ARGV[2] ~= '' and redis.call('HGET', k, 'status') == ARGV[2]\n"
+    "      and redis.call('HGET', k, 'worker') == ARGV[4] then\n"
+    "    redis.call('HSET', k, 'status', ARGV[3])\n"
+    "  end\n"
+    "end\n"
+    "return #ARGV - 4\n";
+
+enum fetch_kind {
+	FETCH_NONE,
+	FETCH_RECONCILE,
+	FETCH_BATCH,
+	FETCH_BLOCK,
+};
+
+struct deferred_ack {
+	STAILQ_ENTRY(deferred_ack) link;
+	const char *id;
+	void (*fn)(void *, int);
+	void *arg;
+};
+
+struct ack {
+	struct pw_queue *q;
+	void (*fn)(void *, int);
+	void *arg;
+};
+
+struct requeue {
+	void (*fn)(void *, long long);
+	void *arg;
+};
+
+struct pw_queue {
+	struct event_base *base;
+	const struct pw_config *cfg;
+	struct pw_queue_events events;
+	void *arg;
+	char *processing_key;
+
+	struct pw_redis *fetch;
+	struct pw_redis *cmd;
+	enum fetch_kind fetching;
+	bool stopped;
+	bool reconcile_wanted;
+	bool queue_empty;		/* the last batch came back short */
+	unsigned acks_inflight;
+	STAILQ_HEAD(, deferred_ack) deferred;
+	struct event *reconcile_ev;	/* periodic */
+	struct event *kick_ev;		/* fetch_next() outside callbacks */
+};
+
+static void fetch_next(struct pw_queue *q);
+static void send_deferred_acks(struct pw_queue *q);
+
+static bool
+blmove_mode(const struct pw_queue *q)
+{
+	return q->cfg->fetch == PW_FETCH_BLMOVE;
+}
+
+static void
+take_string(struct pw_queue *q, const redisReply *e, bool recovered)
+{
+	char *id;
+
+	if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len > 1024 ||
+	    memchr(e->str, '\0', e->len) != NULL) {
+		log_warn(NULL, "bad-id", "ignored an id that is empty, too long or "
+		    "not text in %s", recovered ? q->processing_key : q->cfg->queue_key);
+		return;
+	}
+	id = pw_xstrndup(e->str, e->len);
+	q->events.take(q->arg, id, recovered);
+	free(id);
+}
+
+static void
+on_reconcile(struct pw_redis *r, redisReply *reply, void *arg)
+{
+	struct pw_queue *q = arg;
+	unsigned adopted = 0;
+	size_t i;
+
+	(void)r;
+	q->fetching = FETCH_NONE;
+	send_deferred_acks(q);
+	if (reply == NULL)
+		return;		/* the fetch connection is down; redone when it is back */
+	if (reply->type != REDIS_REPLY_ARRAY) {
+		log_error(NULL, "reconcile-failed", "LRANGE %s: %s", q->processing_key,
+		    reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+		pw_redis_reset(q->fetch);
+		return;
+	}
+	q->reconcile_wanted = false;
+	for (i = 0; i < reply->elements; i++) {
+		const redisReply *e = reply->element[i];
+		char id[1025];
+
+		if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len >= sizeof id)
+			continue;
+		memcpy(id, e->str, e->len);
+		id[e->len] = '\0';
+		if (q->events.has_id(q->arg, id))
+			continue;
+		if (q->events.free_slots(q->arg) == 0) {
+			/* The rest waits for free slots; they are the oldest work. */
+			q->reconcile_wanted = true;
+			break;
+		}
+		take_string(q, e, true);
+		adopted++;
+	}
+	if (adopted > 0)
+		log_info(NULL, "recovered", "took up %u id(s) left in %s", adopted,
+		    q->processing_key);
+	event_active(q->kick_ev, EV_TIMEOUT, 0);
+}
+
+static void
+on_batch(struct pw_redis *r, redisReply *reply, void *arg)
+{
+	struct pw_queue *q = arg;
+	size_t i, n = 0;
+
+	(void)r;
+	q->fetching = FETCH_NONE;
+	if (reply == NULL)
+		return;		/* ids it moved are found by the next reconcile */
+	if (reply->type == REDIS_REPLY_ARRAY) {
+		for (i = 0; i < reply->elements; i++)
+			take_string(q, reply->element[i], false);
+		n = reply->elements;
+	} else if (reply->type == REDIS_REPLY_ERROR) {
+		log_error(NULL, "fetch-failed", "%s", reply->str);
+		pw_redis_reset(q->fetch);
+		return;
+	}
+	/* Fewer ids than free slots (or nil): the queue is empty for now. */
+	q->queue_empty = n == 0 || q->events.free_slots(q->arg) > 0;
+	if (n == 0 && q->cfg->exit_when_idle && !q->reconcile_wanted &&
+	    q->events.idle != NULL)
+		q->events.idle(q->arg);
+	event_active(q->kick_ev, EV_TIMEOUT, 0);
+}
+
+static void
+on_block(struct pw_redis *r, redisReply *reply, void *arg)
+{
+	struct pw_queue *q = arg;
+
+	(void)r;
+	q->fetching = FETCH_NONE;
+	if (reply == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_STRING) {		/* BLMOVE */
+		take_string(q, reply, false);
+		q->queue_empty = false;
+	} else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {	/* BLPOP */
+		take_string(q, reply->element[1], false);
+		q->queue_empty = false;
+	} else if (reply->type == REDIS_REPLY_ERROR) {
+		/* e.g. "UNBLOCKED force unblock" during a failover: just retry. */
+		log_warn(NULL, "fetch-failed", "%s", reply->str);
+	}
+	event_active(q->kick_ev, EV_TIMEOUT, 0);
+}
+
+static void
+send_reconcile(struct pw_queue *q)
+{
+	const char *argv[] = { "LRANGE", q->processing_key, "0", "-1" };
+
+	if (pw_redis_command(q->fetch, on_reconcile, q, 0, 4, argv, NULL) == 0)
+		q->fetching = FETCH_RECONCILE;
+}
+
+static void
+send_batch(struct pw_queue *q, unsigned n)
+{
+	char count[16];
+	const char *argv[6];
+	int argc;
+
+	snprintf(count, sizeof count, "%u", n);
+	if (blmove_mode(q)) {
+		argv[0] = "EVAL";
+		argv[1] = batch_script;
+		argv[2] = "2";
+		argv[3] = q->cfg->queue_key;
+		argv[4] = q->processing_key;
+		argv[5] = count;
+		argc = 6;
+	} else {
+		argv[0] = "LPOP";
+		argv[1] = q->cfg->queue_key;
+		argv[2] = count;
+		argc = 3;
+	}
+	if (pw_redis_command(q->fetch, on_batch, q, 0, argc, argv, NULL) == 0)
+		q->fetching = FETCH_BATCH;
+}
+
+static void
+send_block(struct pw_queue *q)
+{
+	char timeout[32];
+	const char *argv[6];
+	int argc;
+
+	snprintf(timeout, sizeof timeout, "%.3f", q->cfg->block_timeout);
+	if (blmove_mode(q)) {
+		argv[0] = "BLMOVE";
+		argv[1] = q->cfg->queue_key;
+		argv[2] = q->processing_key;
+		argv[3] = "LEFT";
+		argv[4] = "RIGHT";
+		argv[5] = timeout;
+		argc = 6;
+	} else {
+		argv[0] = "BLPOP";
+		argv[1] = q->cfg->queue_key;
+		argv[2] = timeout;
+		argc = 3;
+	}
+	if (pw_redis_command(q->fetch, on_block, q, q->cfg->block_timeout, argc, argv,
+	    NULL) == 0)
+		q->fetching = FETCH_BLOCK;
+}
+
+static void
+fetch_next(struct pw_queue *q)
+{
+	unsigned free_slots;
+
+	if (q->stopped || q->fetching != FETCH_NONE || !pw_redis_ready(q->fetch))
+		return;
+	if (q->reconcile_wanted) {
+		/* A snapshot taken while an LREM is in flight could be stale. */
+		if (q->acks_inflight == 0)
+			send_reconcile(q);
+		return;
+	}
+	free_slots = q->events.free_slots(q->arg);
+	if (free_slots == 0)
+		return;
+	if (!q->queue_empty)
+		send_batch(q, free_slots < BATCH_MAX ? free_slots : BATCH_MAX);
+	else if (q->cfg->exit_when_idle) {
+		/* Batch runs never block: poll again when a slot frees up. */
+		if (free_slots == q->cfg->max_inflight) {
+			q->queue_empty = false;
+			send_batch(q, free_slots < BATCH_MAX ? free_slots : BATCH_MAX);
+		}
+	} else
+		send_block(q);
+}
+
+static void
+on_kick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	fetch_next(arg);
+}
+
+static void
+on_fetch_ready(struct pw_redis *r, void *arg)
+{
+	struct pw_queue *q = arg;
+
+	(void)r;
+	q->reconcile_wanted = blmove_mode(q);
+	q->queue_empty = false;
+	event_active(q->kick_ev, EV_TIMEOUT, 0);
+}
+
+static void
+on_fetch_down(struct pw_redis *r, void *arg)
+{
+	struct pw_queue *q = arg;
+
+	(void)r;
+	q->fetching = FETCH_NONE;
+	/* A lost reply may have moved an id into the processing list. */
+	q->reconcile_wanted = blmove_mode(q);
+	send_deferred_acks(q);
+}
+
+static void
+on_cmd_ready(struct pw_redis *r, void *arg)
+{
+	struct pw_queue *q = arg;
+
+	(void)r;
+	if (q->events.cmd_ready != NULL)
+		q->events.cmd_ready(q->arg);
+}
+
+static void
+on_reconcile_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct pw_queue *q = arg;
+
+	(void)fd;
+	(void)what;
+	if (blmove_mode(q)) {
+		q->reconcile_wanted = true;
+		fetch_next(q);
+	}
+}
+
+struct pw_queue *
+pw_queue_create(struct event_base *base, const struct pw_config *cfg,
+    const struct pw_queue_events *events, void *arg)
+{
+	static const struct pw_redis_events fetch_events = { on_fetch_ready, on_fetch_down };
+	static const struct pw_redis_events cmd_events = { on_cmd_ready, NULL };
+	struct pw_queue *q = pw_xcalloc(1, sizeof *q);
+	size_t n;
+
+	q->base = base;
+	q->cfg = cfg;
+	q->events = *events;
+	q->arg = arg;
+	n = strlen(cfg->processing_prefix) + strlen(cfg->worker_id) + 1;
+	q->processing_key = pw_xmalloc(n);
+	snprintf(q->processing_key, n, "%s%s", cfg->processing_prefix, cfg->worker_id);
+	STAILQ_INIT(&q->deferred);
+	q->fetch = pw_redis_create(base, cfg, "fetch", &fetch_events, q);
+	q->cmd = pw_redis_create(base, cfg, "command", &cmd_events, q);
+	q->kick_ev = event_new(base, -1, 0, on_kick, q);
+	q->reconcile_ev = event_new(base, -1, EV_PERSIST, on_reconcile_timer, q);
+	if (q->kick_ev == NULL || q->reconcile_ev == NULL)
+		pw_fatal("out of memory creating queue events");
+	return q;
+}
+
+void
+pw_queue_start(struct pw_queue *q)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)q->cfg->reconcile_interval;
+	tv.tv_usec = (suseconds_t)((q->cfg->reconcile_interval - (double)tv.tv_sec) * 1e6);
+	event_add(q->reconcile_ev, &tv);
+	pw_redis_start(q->cmd);
+	pw_redis_start(q->fetch);
+}
+
+void
+pw_queue_kick(struct pw_queue *q)
+{
+	event_active(q->kick_ev, EV_TIMEOUT, 0);
+}
+
+struct pw_redis *
+pw_queue_cmd(struct pw_queue *q)
+{
+	return q->cmd;
+}
+
+const char *
+pw_queue_processing_key(const struct pw_queue *q)
+{
+	return q->processing_key;
+}
+
+static void
+on_ack(struct pw_redis *r, redisReply *reply, void *arg)
+{
+	struct ack *a = arg;
+	struct pw_queue *q = a->q;
+	int status = reply != NULL && reply->type == REDIS_REPLY_INTEGER ? 0 : -1;
+
+	(void)r;
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+		log_error(NULL, "ack-failed", "LREM %s: %s", q->processing_key, reply->str);
+	q->acks_inflight--;
+	a->fn(a->arg, status);
+	free(a);
+	if (q->acks_inflight == 0 && q->reconcile_wanted)
+		event_active(q->kick_ev, EV_TIMEOUT, 0);
+}
+
+static int
+send_ack(struct pw_queue *q, const char *id, void (*fn)(void *, int), void *arg)
+{
+	const char *argv[] = { "LREM", q->processing_key, "1", id };
+	struct ack *a = pw_xmalloc(sizeof *a);
+
+	a->q = q;
+	a->fn = fn;
+	a->arg = arg;
+	if (pw_redis_command(q->cmd, on_ack, a, 0, 4, argv, NULL) != 0) {
+		free(a);
+		return -1;
+	}
+	q->acks_inflight++;
+	return 0;
+}
+
+static void
+send_deferred_acks(struct pw_queue *q)
+{
+	struct deferred_ack *d;
+
+	while ((d = STAILQ_FIRST(&q->deferred)) != NULL) {
+		STAILQ_REMOVE_HEAD(&q->deferred, link);
+		if (send_ack(q, d->id, d->fn, d->arg) != 0)
+			d->fn(d->arg, -1);
+		free(d);
+	}
+}
+
+int
+pw_queue_ack(struct pw_queue *q, const char *id, void (*fn)(void *, int), void *arg)
+{
+	if (!blmove_mode(q))
+		return 1;
+	if (!pw_redis_ready(q->cmd))
+		return -1;
+	if (q->fetching == FETCH_RECONCILE) {
+		struct deferred_ack *d = pw_xmalloc(sizeof *d);
+
+		d->id = id;
+		d->fn = fn;
+		d->arg = arg;
+		STAILQ_INSERT_TAIL(&q->deferred, d, link);
+		return 0;
+	}
+	return send_ack(q, id, fn, arg);
+}
+
+void
+pw_queue_stop(struct pw_queue *q)
+{
+	q->stopped = true;
+	event_del(q->reconcile_ev);
+	/* Abandons a blocking pop; an id it moved stays in the processing list. */
+	pw_redis_close(q->fetch);
+}
+
+static void
+on_requeue(struct pw_redis *r, redisReply *reply, void *arg)
+{
+	struct requeue *rq = arg;
+
+	(void)r;
+	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
+		rq->fn(rq->arg, reply->integer);
+	else {
+		if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+			log_error(NULL, "requeue-failed", "%s", reply->str);
+		rq->fn(rq->arg, -1);
+	}
+	free(rq);
+}
+
+int
+pw_queue_requeue(struct pw_queue *q, const char *const *ids, size_t n_ids,
+    void (*fn)(void *, long long), void *arg)
+{
+	const char *processing = pw_status_value(q->cfg->status_scheme, PW_STATUS_PROCESSING);
+	const char *pending = pw_status_value(q->cfg->status_scheme, PW_STATUS_PENDING);
+	const char **argv;
+	struct requeue *rq;
+	size_t i, argc = 0;
+	int rc;
+
+	if (!blmove_mode(q) && n_ids == 0) {
+		fn(arg, 0);
+		return 0;
+	}
+	argv = pw_xcalloc(9 + n_ids, sizeof *argv);
+	argv[argc++] = "EVAL";
+	argv[argc++] = blmove_mode(q) ? requeue_blmove_script : requeue_blpop_script;
+	if (blmove_mode(q)) {
+		argv[argc++] = "2";
+		argv[argc++] = q->processing_key;
+	} else
+		argv[argc++] = "1";
+	argv[argc++] = q->cfg->queue_key;
+	argv[argc++] = q->cfg->hash_prefix;
+	argv[argc++] = processing != NULL ? processing : "";
+	argv[argc++] = pending;
+	argv[argc++] = q->cfg->worker_id;
+	for (i = 0; !blmove_mode(q) && i < n_ids; i++)
+		argv[argc++] = ids[i];
+	rq = pw_xmalloc(sizeof *rq);
+	rq->fn = fn;
+	rq->arg = arg;
+	rc = pw_redis_command(q->cmd, on_requeue, rq, 0, (int)argc, argv, NULL);
+	free(argv);
+	if (rc != 0)
+		free(rq);
+	return rc;
+}
+
+void
+pw_queue_destroy(struct pw_queue *q)
+{
+	struct deferred_ack *d;
+
+	if (q == NULL)
+		return;
+	pw_redis_destroy(q->fetch);
+	pw_redis_destroy(q->cmd);
+	while ((d = STAILQ_FIRST(&q->deferred)) != NULL) {
+		STAILQ_REMOVE_HEAD(&q->deferred, link);
+		d->fn(d->arg, -1);
+		free(d);
+	}
+	event_free(q->kick_ev);
+	event_free(q->reconcile_ev);
+	free(q->processing_key);
+	free(q);
+}

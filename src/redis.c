@@ -1,0 +1,480 @@
+/*
+ * redis: a hiredis 0.14.1 async connection with the timeouts, reconnects and
+ * handshake that version lacks.
+ *
+ * States: IDLE (waiting out a backoff) -> CONNECTING (connect timer armed) ->
+ * HANDSHAKE (AUTH/SELECT/SETNAME sent) -> READY.  Any failure goes back to
+ * IDLE with the next backoff; CLOSED is final.  Every command carries a
+ * deadline; a watchdog drops the connection when the oldest one passes,
+ * because replies arrive in order and a late head means a stuck peer.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/time.h>
+
+#include <async.h>
+#include <adapters/libevent.h>
+
+#include "portada/log.h"
+#include "portada/redis.h"
+
+#define BACKOFF_FIRST 0.1	/* seconds */
+#define BACKOFF_MAX 5.0
+#define WATCHDOG_PERIOD 0.25
+
+enum conn_state {
+	CONN_IDLE,
+	CONN_CONNECTING,
+	CONN_HANDSHAKE,
+	CONN_READY,
+	CONN_CLOSED,
+};
+
+struct pending {
+	TAILQ_ENTRY(pending) link;
+	struct pw_redis *r;
+	pw_redis_reply_fn fn;
+	void *arg;
+	double deadline;
+};
+
+TAILQ_HEAD(pending_list, pending);
+
+struct pw_redis {
+	struct event_base *base;
+	const struct pw_config *cfg;
+	char role[16];
+	char name[192];			/* CLIENT SETNAME value */
+	char display[300];		/* address for logs, password hidden */
+	struct pw_redis_events events;
+	void *arg;
+
+	enum conn_state state;
+	redisAsyncContext *ac;
+	struct pending_list pending;
+	unsigned n_pending;
+	unsigned attempts;		/* failed connects since the last READY */
+	bool was_ready;			/* logged up since the last "down" line */
+	bool down_logged;
+	int dispatching;		/* inside one of our callbacks */
+	bool drop_wanted;
+	bool announced;			/* ready() was called, down() is owed */
+
+	struct event *retry_ev;		/* backoff, then connect */
+	struct event *connect_ev;	/* connect timeout */
+	struct event *watchdog_ev;
+	struct event *drop_ev;		/* deferred drop, outside hiredis callbacks */
+};
+
+static void conn_connect(struct pw_redis *r);
+static void conn_failed(struct pw_redis *r, const char *why);
+static void arm_watchdog(struct pw_redis *r);
+
+static double
+now_seconds(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static struct timeval
+to_timeval(double seconds)
+{
+	struct timeval tv;
+
+	if (seconds < 0)
+		seconds = 0;
+	tv.tv_sec = (time_t)seconds;
+	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
+	return tv;
+}
+
+/* Full jitter over the upper half: spread reconnects of many workers. */
+static double
+backoff_delay(unsigned attempts)
+{
+	double d = BACKOFF_FIRST;
+	unsigned i;
+
+	for (i = 0; i < attempts && d < BACKOFF_MAX; i++)
+		d *= 2;
+	if (d > BACKOFF_MAX)
+		d = BACKOFF_MAX;
+	return d / 2 + (d / 2) * ((double)random() / (double)RAND_MAX);
+}
+
+/* One warning per outage; the attempts in between are debug lines. */
+static void
+log_down(struct pw_redis *r, const char *why)
+{
+	if (!r->down_logged) {
+		log_warn(NULL, "redis-down", "%s connection to %s: %s; retrying with "
+		    "backoff up to %.0fs", r->role, r->display, why, BACKOFF_MAX);
+		r->down_logged = true;
+	} else
+		log_debug(NULL, "redis-retry", "%s connection to %s: %s", r->role,
+		    r->display, why);
+}
+
+static void
+schedule_retry(struct pw_redis *r)
+{
+	struct timeval tv;
+
+	if (r->state == CONN_CLOSED)
+		return;
+	r->state = CONN_IDLE;
+	tv = to_timeval(backoff_delay(r->attempts));
+	r->attempts++;
+	evtimer_add(r->retry_ev, &tv);
+}
+
+/* Called whenever the connection is gone, by whatever path. */
+static void
+conn_gone(struct pw_redis *r, const char *why)
+{
+	bool notify = r->announced;
+
+	r->ac = NULL;
+	r->announced = false;
+	evtimer_del(r->connect_ev);
+	evtimer_del(r->watchdog_ev);
+	if (r->state != CONN_CLOSED) {
+		log_down(r, why);
+		schedule_retry(r);
+	}
+	if (notify && r->events.down != NULL) {
+		r->dispatching++;
+		r->events.down(r, r->arg);
+		r->dispatching--;
+	}
+}
+
+static void
+on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct pending *p = privdata;
+	struct pw_redis *r = p->r;
+
+	(void)ac;
+	TAILQ_REMOVE(&r->pending, p, link);
+	r->n_pending--;
+	if (reply == NULL && r->state == CONN_READY)
+		r->state = CONN_HANDSHAKE;	/* going away: refuse new commands */
+	r->dispatching++;
+	p->fn(r, reply, p->arg);
+	r->dispatching--;
+	free(p);
+}
+
+static int
+send_command(struct pw_redis *r, pw_redis_reply_fn fn, void *arg, double extra_wait,
+    int argc, const char **argv, const size_t *argvlen)
+{
+	struct pending *p = pw_xcalloc(1, sizeof *p);
+
+	p->r = r;
+	p->fn = fn;
+	p->arg = arg;
+	p->deadline = now_seconds() + r->cfg->command_timeout + extra_wait;
+	TAILQ_INSERT_TAIL(&r->pending, p, link);
+	r->n_pending++;
+	if (redisAsyncCommandArgv(r->ac, on_reply, p, argc, argv, argvlen) != REDIS_OK) {
+		TAILQ_REMOVE(&r->pending, p, link);
+		r->n_pending--;
+		free(p);
+		return -1;
+	}
+	return 0;
+}
+
+int
+pw_redis_command(struct pw_redis *r, pw_redis_reply_fn fn, void *arg,
+    double extra_wait, int argc, const char **argv, const size_t *argvlen)
+{
+	if (r->state != CONN_READY || r->ac == NULL || r->drop_wanted)
+		return -1;
+	return send_command(r, fn, arg, extra_wait, argc, argv, argvlen);
+}
+
+static void
+drop_now(struct pw_redis *r)
+{
+	r->drop_wanted = false;
+	if (r->ac != NULL) {
+		/* Pending replies get NULL, then on_disconnect runs and calls conn_gone(). */
+		redisAsyncFree(r->ac);
+	}
+}
+
+static void
+drop(struct pw_redis *r)
+{
+	if (r->dispatching > 0) {
+		/* Never free the context from inside one of its own callbacks. */
+		r->drop_wanted = true;
+		event_active(r->drop_ev, EV_TIMEOUT, 0);
+	} else
+		drop_now(r);
+}
+
+static void
+on_drop(evutil_socket_t fd, short what, void *arg)
+{
+	struct pw_redis *r = arg;
+
+	(void)fd;
+	(void)what;
+	if (r->drop_wanted)
+		drop_now(r);
+}
+
+static void
+on_handshake_reply(struct pw_redis *r, redisReply *reply, void *arg)
+{
+	const char *step = arg;
+
+	if (reply == NULL)
+		return;		/* conn_gone() follows */
+	if (reply->type == REDIS_REPLY_ERROR) {
+		/* AUTH errors never echo the password; safe to log as is. */
+		char why[300];
+
+		snprintf(why, sizeof why, "%s failed: %.200s", step, reply->str);
+		if (strcmp(step, "CLIENT SETNAME") != 0) {
+			conn_failed(r, why);
+			return;
+		}
+	}
+	if (strcmp(step, "CLIENT SETNAME") != 0 || r->state != CONN_HANDSHAKE)
+		return;
+	r->state = CONN_READY;
+	r->attempts = 0;
+	if (r->down_logged || !r->was_ready)
+		log_info(NULL, r->was_ready ? "redis-up" : "redis-connected",
+		    "%s connection to %s", r->role, r->display);
+	r->down_logged = false;
+	r->was_ready = true;
+	r->announced = true;
+	if (r->events.ready != NULL) {
+		r->dispatching++;
+		r->events.ready(r, r->arg);
+		r->dispatching--;
+	}
+}
+
+static void
+conn_failed(struct pw_redis *r, const char *why)
+{
+	log_down(r, why);
+	drop(r);
+}
+
+static void
+arm_watchdog(struct pw_redis *r)
+{
+	struct timeval tv = to_timeval(WATCHDOG_PERIOD);
+
+	evtimer_add(r->watchdog_ev, &tv);
+}
+
+static void
+on_connect(const redisAsyncContext *ac, int status)
+{
+	struct pw_redis *r = ac->data;
+	const char *argv[4];
+	char db[16];
+
+	if (status != REDIS_OK) {
+		/* hiredis frees the context after this returns; no disconnect callback. */
+		conn_gone(r, ac->errstr[0] != '\0' ? ac->errstr : "connection refused");
+		return;
+	}
+	evtimer_del(r->connect_ev);
+	r->state = CONN_HANDSHAKE;
+	/* Pipelined: each fails on its own; READY comes with the last reply. */
+	if (r->cfg->redis.password != NULL) {
+		int n = 0;
+
+		argv[n++] = "AUTH";
+		if (r->cfg->redis.user != NULL)
+			argv[n++] = r->cfg->redis.user;
+		argv[n++] = r->cfg->redis.password;
+		(void)send_command(r, on_handshake_reply, (void *)"AUTH", 0, n, argv, NULL);
+	}
+	if (r->cfg->redis.db != 0) {
+		snprintf(db, sizeof db, "%d", r->cfg->redis.db);
+		argv[0] = "SELECT";
+		argv[1] = db;
+		(void)send_command(r, on_handshake_reply, (void *)"SELECT", 0, 2, argv, NULL);
+	}
+	argv[0] = "CLIENT";
+	argv[1] = "SETNAME";
+	argv[2] = r->name;
+	(void)send_command(r, on_handshake_reply, (void *)"CLIENT SETNAME", 0, 3, argv, NULL);
+	arm_watchdog(r);
+}
+
+static void
+on_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct pw_redis *r = ac->data;
+
+	conn_gone(r, status == REDIS_OK ? "closed by the worker" :
+	    ac->errstr[0] != '\0' ? ac->errstr : "closed by the server");
+}
+
+static void
+on_connect_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct pw_redis *r = arg;
+	char why[64];
+
+	(void)fd;
+	(void)what;
+	snprintf(why, sizeof why, "no connection after %.1fs", r->cfg->connect_timeout);
+	/* Not connected yet, so hiredis will not call on_disconnect. */
+	drop_now(r);
+	conn_gone(r, why);
+}
+
+static void
+on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	struct pw_redis *r = arg;
+	struct pending *head = TAILQ_FIRST(&r->pending);
+
+	(void)fd;
+	(void)what;
+	if (head != NULL && now_seconds() > head->deadline) {
+		char why[96];
+
+		snprintf(why, sizeof why, "no reply within the %.1fs command timeout",
+		    r->cfg->command_timeout);
+		conn_failed(r, why);
+		return;
+	}
+	if (r->ac != NULL)
+		arm_watchdog(r);
+}
+
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_connect(arg);
+}
+
+static void
+conn_connect(struct pw_redis *r)
+{
+	const struct pw_redis_addr *a = &r->cfg->redis;
+	redisAsyncContext *ac;
+	struct timeval tv;
+
+	if (r->state == CONN_CLOSED)
+		return;
+	ac = a->path != NULL ? redisAsyncConnectUnix(a->path) :
+	    redisAsyncConnect(a->host, a->port);
+	if (ac == NULL)
+		pw_fatal("out of memory creating a Redis context");
+	if (ac->err != 0) {
+		char why[160];
+
+		snprintf(why, sizeof why, "%s", ac->errstr);
+		redisAsyncFree(ac);
+		r->state = CONN_CONNECTING;
+		conn_gone(r, why);
+		return;
+	}
+	ac->data = r;
+	r->ac = ac;
+	r->state = CONN_CONNECTING;
+	redisLibeventAttach(ac, r->base);
+	redisAsyncSetConnectCallback(ac, on_connect);
+	redisAsyncSetDisconnectCallback(ac, on_disconnect);
+	tv = to_timeval(r->cfg->connect_timeout);
+	evtimer_add(r->connect_ev, &tv);
+}
+
+struct pw_redis *
+pw_redis_create(struct event_base *base, const struct pw_config *cfg,
+    const char *role, const struct pw_redis_events *events, void *arg)
+{
+	struct pw_redis *r = pw_xcalloc(1, sizeof *r);
+
+	r->base = base;
+	r->cfg = cfg;
+	snprintf(r->role, sizeof r->role, "%s", role);
+	snprintf(r->name, sizeof r->name, "portada-worker:%s:%s", cfg->worker_id, role);
+	pw_config_redis_display(&cfg->redis, r->display, sizeof r->display);
+	if (events != NULL)
+		r->events = *events;
+	r->arg = arg;
+	TAILQ_INIT(&r->pending);
+	r->retry_ev = evtimer_new(base, on_retry, r);
+	r->connect_ev = evtimer_new(base, on_connect_timeout, r);
+	r->watchdog_ev = evtimer_new(base, on_watchdog, r);
+	r->drop_ev = event_new(base, -1, 0, on_drop, r);
+	if (r->retry_ev == NULL || r->connect_ev == NULL || r->watchdog_ev == NULL ||
+	    r->drop_ev == NULL)
+		pw_fatal("out of memory creating Redis timers");
+	r->state = CONN_IDLE;
+	return r;
+}
+
+void
+pw_redis_start(struct pw_redis *r)
+{
+	conn_connect(r);
+}
+
+bool
+pw_redis_ready(const struct pw_redis *r)
+{
+	return r->state == CONN_READY && !r->drop_wanted;
+}
+
+unsigned
+pw_redis_pending(const struct pw_redis *r)
+{
+	return r->n_pending;
+}
+
+void
+pw_redis_reset(struct pw_redis *r)
+{
+	if (r->state == CONN_CLOSED)
+		return;
+	if (r->ac != NULL)
+		drop(r);
+}
+
+void
+pw_redis_close(struct pw_redis *r)
+{
+	r->state = CONN_CLOSED;
+	evtimer_del(r->retry_ev);
+	if (r->ac != NULL)
+		drop(r);
+}
+
+void
+pw_redis_destroy(struct pw_redis *r)
+{
+	if (r == NULL)
+		return;
+	r->state = CONN_CLOSED;
+	r->events.down = NULL;
+	if (r->ac != NULL)
+		drop_now(r);
+	event_free(r->retry_ev);
+	event_free(r->connect_ev);
+	event_free(r->watchdog_ev);
+	event_free(r->drop_ev);
+	free(r);
+}

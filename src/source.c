@@ -1,0 +1,276 @@
+/*
+ * source: checked, chunked, fair reading of uploaded files.
+ *
+ * One scheduler per worker: a ring of files being read, served round-robin
+ * one chunk at a time, at most READ_BUDGET_CHUNKS chunks per turn of the
+ * event loop.  All chunks go through one shared buffer, so memory does not
+ * grow with the number of files in flight.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "portada/log.h"
+#include "portada/source.h"
+
+#define READ_BUDGET_CHUNKS 16
+
+struct pw_read {
+	TAILQ_ENTRY(pw_read) link;
+	struct pw_source *src;
+	struct pw_read_events events;
+	void *arg;
+	char *path;		/* as given, for messages */
+	int fd;
+	int active;		/* in the ring */
+};
+
+TAILQ_HEAD(read_ring, pw_read);
+
+struct pw_source {
+	struct event_base *base;
+	const struct pw_config *cfg;
+	struct read_ring ring;
+	struct event *run_ev;
+	char *buf;
+	size_t buf_size;
+};
+
+int
+pw_path_inside(const char *path, const char *root)
+{
+	size_t n = strlen(root);
+
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	if (n == 1 && root[0] == '/')
+		return path[0] == '/';
+	return strncmp(path, root, n) == 0 && path[n] == '/';
+}
+
+static void
+finish(struct pw_read *rd, const struct pw_error *err)
+{
+	TAILQ_REMOVE(&rd->src->ring, rd, link);
+	rd->active = 0;
+	close(rd->fd);
+	rd->fd = -1;
+	rd->events.end(rd->arg, err);	/* may free rd */
+}
+
+/* Read one chunk for rd; 1 if rd is still reading afterwards. */
+static int
+read_chunk(struct pw_source *src, struct pw_read *rd)
+{
+	struct pw_error err;
+	ssize_t n;
+
+	do
+		n = read(rd->fd, src->buf, src->buf_size);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		pw_error_set(&err, "read error on %s: %s", rd->path, strerror(errno));
+		finish(rd, &err);
+		return 0;
+	}
+	if (n == 0) {
+		finish(rd, NULL);
+		return 0;
+	}
+	if (rd->events.data(rd->arg, src->buf, (size_t)n, &err) != 0) {
+		finish(rd, &err);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+on_run(evutil_socket_t fd, short what, void *arg)
+{
+	struct pw_source *src = arg;
+	struct pw_read *rd;
+	int i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < READ_BUDGET_CHUNKS && (rd = TAILQ_FIRST(&src->ring)) != NULL; i++) {
+		if (read_chunk(src, rd)) {
+			/* Fairness: the next file gets the next chunk. */
+			TAILQ_REMOVE(&src->ring, rd, link);
+			TAILQ_INSERT_TAIL(&src->ring, rd, link);
+		}
+	}
+	if (!TAILQ_EMPTY(&src->ring))
+		event_active(src->run_ev, EV_TIMEOUT, 0);
+}
+
+struct pw_source *
+pw_source_create(struct event_base *base, const struct pw_config *cfg)
+{
+	struct pw_source *src = pw_xcalloc(1, sizeof *src);
+
+	src->base = base;
+	src->cfg = cfg;
+	TAILQ_INIT(&src->ring);
+	src->buf_size = cfg->read_chunk_bytes;
+	src->buf = pw_xmalloc(src->buf_size);
+	src->run_ev = event_new(base, -1, 0, on_run, src);
+	if (src->run_ev == NULL)
+		pw_fatal("out of memory creating the source scheduler");
+	return src;
+}
+
+void
+pw_source_destroy(struct pw_source *src)
+{
+	if (src == NULL)
+		return;
+	event_free(src->run_ev);
+	free(src->buf);
+	free(src);
+}
+
+static int
+resolve_error(const char *file_path, int e, struct pw_error *err)
+{
+	switch (e) {
+	case ENOENT:
+		pw_error_set(err, "file not found: %s", file_path);
+		break;
+	case ENOTDIR:
+		pw_error_set(err, "file not found: %s (a parent is not a directory)", file_path);
+		break;
+	case EACCES:
+		pw_error_set(err, "permission denied: %s", file_path);
+		break;
+	case ELOOP:
+		pw_error_set(err, "too many symbolic links in %s", file_path);
+		break;
+	case ENAMETOOLONG:
+		pw_error_set(err, "file_path is too long");
+		break;
+	default:
+		pw_error_set(err, "cannot open %s: %s", file_path, strerror(e));
+		break;
+	}
+	return -1;
+}
+
+static int
+check_roots(const struct pw_config *cfg, const char *file_path, const char *real,
+    struct pw_error *err)
+{
+	char root[PATH_MAX], list[1024];
+	size_t i, off = 0;
+
+	for (i = 0; i < cfg->n_ingest_roots; i++) {
+		/* Resolved each time: a root may appear (a volume mounted) after start. */
+		if (realpath(cfg->ingest_roots[i], root) != NULL && pw_path_inside(real, root))
+			return 0;
+	}
+	list[0] = '\0';
+	for (i = 0; i < cfg->n_ingest_roots && off < sizeof list; i++) {
+		int n = snprintf(list + off, sizeof list - off, "%s%s", i > 0 ? ":" : "",
+		    cfg->ingest_roots[i]);
+
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	pw_error_set(err, "file_path %s is outside the ingest roots (%s)", file_path, list);
+	return -1;
+}
+
+static const char *
+file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "not a regular file";
+}
+
+struct pw_read *
+pw_read_open(struct pw_source *src, const char *file_path,
+    const struct pw_read_events *events, void *arg, struct pw_error *err)
+{
+	char real[PATH_MAX];
+	struct pw_read *rd;
+	struct stat st;
+	int fd;
+
+	if (file_path == NULL || file_path[0] == '\0') {
+		pw_error_set(err, "missing field file_path");
+		return NULL;
+	}
+	if (file_path[0] != '/') {
+		pw_error_set(err, "file_path %s is not an absolute path", file_path);
+		return NULL;
+	}
+	if (realpath(file_path, real) == NULL) {
+		resolve_error(file_path, errno, err);
+		return NULL;
+	}
+	if (check_roots(src->cfg, file_path, real, err) != 0)
+		return NULL;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	fd = open(real, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0) {
+		resolve_error(file_path, errno, err);
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0) {
+		pw_error_set(err, "cannot stat %s: %s", file_path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		pw_error_set(err, "file_path is %s, not a regular file: %s",
+		    file_kind(st.st_mode), file_path);
+		close(fd);
+		return NULL;
+	}
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	rd = pw_xcalloc(1, sizeof *rd);
+	rd->src = src;
+	rd->events = *events;
+	rd->arg = arg;
+	rd->path = pw_xstrdup(file_path);
+	rd->fd = fd;
+	return rd;
+}
+
+void
+pw_read_start(struct pw_read *rd)
+{
+	if (rd->active || rd->fd < 0)
+		return;
+	rd->active = 1;
+	TAILQ_INSERT_TAIL(&rd->src->ring, rd, link);
+	event_active(rd->src->run_ev, EV_TIMEOUT, 0);
+}
+
+void
+pw_read_destroy(struct pw_read *rd)
+{
+	if (rd == NULL)
+		return;
+	if (rd->active)
+		TAILQ_REMOVE(&rd->src->ring, rd, link);
+	if (rd->fd >= 0)
+		close(rd->fd);
+	free(rd->path);
+	free(rd);
+}

@@ -1,0 +1,354 @@
+/*
+ * worker: slots, the table of jobs in flight, signals and the way out.
+ *
+ * Stopping has three steps.  DRAINING: no more fetching, the files in
+ * flight get --drain-timeout to finish.  REQUEUEING: what is left goes back
+ * to the head of the queue, in order, with its status reset to pending.
+ * STOPPED: the loop ends.  A second signal skips the wait, a third exits at
+ * once (the ids then stay in the processing list, taken up at next start).
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "portada/log.h"
+#include "portada/worker.h"
+#include "worker.h"
+
+#define REQUEUE_GRACE 5		/* seconds to reach Redis for the requeue */
+
+static uint64_t
+hash_id(const char *s)
+{
+	uint64_t h = 14695981039346656037ull;	/* FNV-1a */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static struct job *
+find_job(struct pw_worker *w, const char *id)
+{
+	struct job *job = w->buckets[hash_id(id) & (w->n_buckets - 1)];
+
+	while (job != NULL && strcmp(job->id, id) != 0)
+		job = job->next_in_bucket;
+	return job;
+}
+
+void
+worker_insert(struct pw_worker *w, struct job *job)
+{
+	struct job **b = &w->buckets[hash_id(job->id) & (w->n_buckets - 1)];
+
+	job->next_in_bucket = *b;
+	*b = job;
+	job->seq = w->next_seq++;
+	job->listed = true;
+	TAILQ_INSERT_TAIL(&w->jobs, job, link);
+	w->n_jobs++;
+}
+
+static void finish_drain(struct pw_worker *w);
+
+void
+worker_job_freed(struct pw_worker *w, struct job *job)
+{
+	struct job **b;
+
+	if (job->parked) {
+		TAILQ_REMOVE(&w->parked, job, park_link);
+		job->parked = false;
+	}
+	if (!job->listed)
+		return;
+	for (b = &w->buckets[hash_id(job->id) & (w->n_buckets - 1)]; *b != job;
+	    b = &(*b)->next_in_bucket)
+		;
+	*b = job->next_in_bucket;
+	TAILQ_REMOVE(&w->jobs, job, link);
+	job->listed = false;
+	w->n_jobs--;
+	if (w->state == WORKER_RUNNING)
+		pw_queue_kick(w->queue);
+	else if (w->state == WORKER_DRAINING && w->n_jobs == 0)
+		finish_drain(w);
+}
+
+void
+worker_park(struct pw_worker *w, struct job *job)
+{
+	if (job->parked)
+		return;
+	job->parked = true;
+	TAILQ_INSERT_TAIL(&w->parked, job, park_link);
+}
+
+/* --- queue events --------------------------------------------------------- */
+
+static unsigned
+free_slots(void *arg)
+{
+	struct pw_worker *w = arg;
+
+	if (w->state != WORKER_RUNNING || w->n_jobs >= w->cfg->max_inflight)
+		return 0;
+	return w->cfg->max_inflight - w->n_jobs;
+}
+
+static bool
+has_id(void *arg, const char *id)
+{
+	return find_job(arg, id) != NULL;
+}
+
+static void
+take(void *arg, const char *id, bool recovered)
+{
+	struct pw_worker *w = arg;
+
+	if (find_job(w, id) != NULL) {
+		/* The same id twice: the next reconcile takes the second copy. */
+		log_warn(id, "duplicate", "already in flight; the second copy waits");
+		return;
+	}
+	job_start(w, id, recovered);
+}
+
+static void
+stop_loop(struct pw_worker *w)
+{
+	w->state = WORKER_STOPPED;
+	event_base_loopbreak(w->base);
+}
+
+static void
+idle(void *arg)
+{
+	struct pw_worker *w = arg;
+
+	if (w->state != WORKER_RUNNING || w->n_jobs > 0)
+		return;
+	log_info(NULL, "idle", "queue %s is empty and nothing is in flight; exiting",
+	    w->cfg->queue_key);
+	pw_queue_stop(w->queue);
+	stop_loop(w);
+}
+
+static void send_requeue(struct pw_worker *w);
+
+static void
+cmd_ready(void *arg)
+{
+	struct pw_worker *w = arg;
+	struct job_list resume;
+	struct job *job;
+
+	if (w->state == WORKER_REQUEUEING) {
+		send_requeue(w);
+		return;
+	}
+	/* Resume parked jobs; a step that cannot be sent parks again. */
+	TAILQ_INIT(&resume);
+	while ((job = TAILQ_FIRST(&w->parked)) != NULL) {
+		TAILQ_REMOVE(&w->parked, job, park_link);
+		TAILQ_INSERT_TAIL(&resume, job, park_link);
+		job->parked = false;
+	}
+	while ((job = TAILQ_FIRST(&resume)) != NULL) {
+		TAILQ_REMOVE(&resume, job, park_link);
+		job_step(job);
+	}
+}
+
+/* --- stopping ------------------------------------------------------------- */
+
+static void
+on_requeued(void *arg, long long moved)
+{
+	struct pw_worker *w = arg;
+
+	if (moved < 0)
+		return;		/* retried when the connection is back, until on_giveup */
+	if (moved > 0)
+		log_info(NULL, "requeued", "%lld unfinished id(s) back at the head of %s",
+		    moved, w->cfg->queue_key);
+	stop_loop(w);
+}
+
+static void
+send_requeue(struct pw_worker *w)
+{
+	if (pw_queue_requeue(w->queue, (const char *const *)w->leftover,
+	    w->n_leftover, on_requeued, w) != 0)
+		log_info(NULL, "requeue-wait", "waiting up to %ds for Redis to put "
+		    "unfinished ids back", REQUEUE_GRACE);
+}
+
+static void
+cancel_all(struct pw_worker *w)
+{
+	struct job *job;
+
+	while ((job = TAILQ_FIRST(&w->jobs)) != NULL)
+		job_cancel(job);
+}
+
+static void
+finish_drain(struct pw_worker *w)
+{
+	struct timeval tv = { REQUEUE_GRACE, 0 };
+	struct job *job;
+
+	if (w->state == WORKER_REQUEUEING || w->state == WORKER_STOPPED)
+		return;
+	evtimer_del(w->drain_ev);
+	w->state = WORKER_REQUEUEING;
+	if (w->n_jobs > 0)
+		log_warn(NULL, "drain-timeout", "%u file(s) still in flight go back to "
+		    "the queue", w->n_jobs);
+	if (w->cfg->fetch == PW_FETCH_BLPOP) {
+		/* Only memory knows blpop mode's unfinished ids, oldest first. */
+		w->leftover = pw_xcalloc(w->n_jobs + 1, sizeof *w->leftover);
+		TAILQ_FOREACH(job, &w->jobs, link)
+			w->leftover[w->n_leftover++] = pw_xstrdup(job->id);
+	}
+	cancel_all(w);
+	send_requeue(w);
+	evtimer_add(w->giveup_ev, &tv);
+}
+
+static void
+on_giveup(evutil_socket_t fd, short what, void *arg)
+{
+	struct pw_worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	if (w->cfg->fetch == PW_FETCH_BLMOVE)
+		log_warn(NULL, "requeue-failed", "Redis unreachable: unfinished ids stay "
+		    "in %s and are taken up when this worker starts again",
+		    pw_queue_processing_key(w->queue));
+	else
+		log_error(NULL, "requeue-failed", "Redis unreachable: %zu unfinished "
+		    "id(s) are lost (blpop mode keeps no processing list)", w->n_leftover);
+	stop_loop(w);
+}
+
+static void
+on_drain_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	finish_drain(arg);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct pw_worker *w = arg;
+	struct timeval tv;
+
+	(void)what;
+	switch (w->state) {
+	case WORKER_RUNNING:
+		log_info(NULL, "draining", "%s: no new files; %u in flight get %.0fs to "
+		    "finish", strsignal((int)sig), w->n_jobs, w->cfg->drain_timeout);
+		w->state = WORKER_DRAINING;
+		pw_queue_stop(w->queue);
+		if (w->n_jobs == 0) {
+			finish_drain(w);
+			return;
+		}
+		tv.tv_sec = (time_t)w->cfg->drain_timeout;
+		tv.tv_usec = (suseconds_t)((w->cfg->drain_timeout - (double)tv.tv_sec) * 1e6);
+		evtimer_add(w->drain_ev, &tv);
+		break;
+	case WORKER_DRAINING:
+		log_info(NULL, "draining", "second signal: not waiting for files in flight");
+		finish_drain(w);
+		break;
+	case WORKER_REQUEUEING:
+	case WORKER_STOPPED:
+		log_warn(NULL, "exit", "third signal: exiting now; ids in flight stay in %s",
+		    pw_queue_processing_key(w->queue));
+		stop_loop(w);
+		break;
+	}
+}
+
+/* --- run ------------------------------------------------------------------ */
+
+static void
+worker_init(struct pw_worker *w, const struct pw_config *cfg)
+{
+	static const struct pw_queue_events events = {
+		free_slots, has_id, take, idle, cmd_ready,
+	};
+
+	memset(w, 0, sizeof *w);
+	w->cfg = cfg;
+	w->base = event_base_new();
+	if (w->base == NULL)
+		pw_fatal("cannot create the event loop");
+	TAILQ_INIT(&w->jobs);
+	TAILQ_INIT(&w->parked);
+	for (w->n_buckets = 16; w->n_buckets < 2 * (size_t)cfg->max_inflight; )
+		w->n_buckets *= 2;
+	w->buckets = pw_xcalloc(w->n_buckets, sizeof *w->buckets);
+	w->queue = pw_queue_create(w->base, cfg, &events, w);
+	w->source = pw_source_create(w->base, cfg);
+	w->sigterm_ev = evsignal_new(w->base, SIGTERM, on_signal, w);
+	w->sigint_ev = evsignal_new(w->base, SIGINT, on_signal, w);
+	w->drain_ev = evtimer_new(w->base, on_drain_timeout, w);
+	w->giveup_ev = evtimer_new(w->base, on_giveup, w);
+	if (w->sigterm_ev == NULL || w->sigint_ev == NULL || w->drain_ev == NULL ||
+	    w->giveup_ev == NULL)
+		pw_fatal("cannot create the worker's events");
+	event_add(w->sigterm_ev, NULL);
+	event_add(w->sigint_ev, NULL);
+}
+
+static void
+worker_finish(struct pw_worker *w)
+{
+	cancel_all(w);
+	/* Frees the connections: owed replies arrive as NULL and free their jobs. */
+	pw_queue_destroy(w->queue);
+	pw_source_destroy(w->source);
+	event_free(w->sigterm_ev);
+	event_free(w->sigint_ev);
+	event_free(w->drain_ev);
+	event_free(w->giveup_ev);
+	free(w->buckets);
+	while (w->n_leftover > 0)
+		free(w->leftover[--w->n_leftover]);
+	free(w->leftover);
+	event_base_free(w->base);
+}
+
+int
+pw_worker_run(const struct pw_config *cfg)
+{
+	struct pw_worker w;
+	struct rusage ru;
+	char addr[300];
+
+	signal(SIGPIPE, SIG_IGN);	/* hiredis writes without MSG_NOSIGNAL */
+	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+	worker_init(&w, cfg);
+	pw_config_redis_display(&cfg->redis, addr, sizeof addr);
+	log_info(NULL, "start", "worker %s, redis %s, queue %s, %s mode, up to %u "
+	    "files in flight", cfg->worker_id, addr, cfg->queue_key,
+	    cfg->fetch == PW_FETCH_BLMOVE ? "blmove" : "blpop", cfg->max_inflight);
+	pw_queue_start(w.queue);
+	event_base_dispatch(w.base);
+	getrusage(RUSAGE_SELF, &ru);
+	log_info(NULL, "stop", "done=%llu failed=%llu skipped=%llu missing=%llu "
+	    "records=%llu peak_rss_kb=%ld", w.stats.done, w.stats.failed,
+	    w.stats.skipped, w.stats.missing, w.stats.records, ru.ru_maxrss);
+	worker_finish(&w);
+	return w.exit_status;
+}
