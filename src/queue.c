@@ -29,33 +29,41 @@ static const char batch_script[] =
     "return r\n";
 
 /*
- * RIGHT to LEFT, one at a time: the newest goes first, so the oldest ends at
- * the head.  Only a status this worker set to processing is reset.
+ * Back to the head of the queue, newest first so the oldest ends at the
+ * head.  Ids whose status is already final (their write raced the drain)
+ * are finished: they only leave the processing list.  Only a status this
+ * worker set to processing is reset to pending.
+ * ARGV: hash prefix, processing value or '', pending value, worker id,
+ * done value, failed value[, ids oldest first (blpop mode)].
  */
+#define REQUEUE_ONE \
+    "  local k = ARGV[1] .. id\n" \
+    "  local st = redis.call('HGET', k, 'status')\n" \
+    "  if st ~= ARGV[5] and st ~= ARGV[6] then\n" \
+    "    redis.call('LPUSH', KEYS[1], id)\n" \
+    "    n = n + 1\n" \
+    "    if ARGV[2] ~= '' and st == ARGV[2]\n" \
+    "        and redis.call('HGET', k, 'worker') == ARGV[4] then\n" \
+    "      redis.call('HSET', k, 'status', ARGV[3])\n" \
+    "    end\n" \
+    "  end\n"
+
 static const char requeue_blmove_script[] =
     "local n = 0\n"
     "while true do\n"
-    "  local id = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')\n"
+    "  local id = redis.call('RPOP', KEYS[2])\n"
     "  if not id then break end\n"
-    "  n = n + 1\n"
-    "  local k = ARGV[1] .. id\n"
-    "  if ARGV[2] ~= '' and redis.call('HGET', k, 'status') == ARGV[2]\n"
-    "      and redis.call('HGET', k, 'worker') == ARGV[4] then\n"
-    "    redis.call('HSET', k, 'status', ARGV[3])\n"
-    "  end\n"
+    REQUEUE_ONE
     "end\n"
     "return n\n";
 
 static const char requeue_blpop_script[] =
-    "for i = #ARGV, 5, -1 do\n"
-    "  redis.call('LPUSH', KEYS[1], ARGV[i])\n"
-    "  local k = ARGV[1] .. ARGV[i]\n"
-    "  if ARGV[2] ~= '' and redis.call('HGET', k, 'status') == ARGV[2]\n"
-    "      and redis.call('HGET', k, 'worker') == ARGV[4] then\n"
-    "    redis.call('HSET', k, 'status', ARGV[3])\n"
-    "  end\n"
+    "local n = 0\n"
+    "for i = #ARGV, 7, -1 do\n"
+    "  local id = ARGV[i]\n"
+    REQUEUE_ONE
     "end\n"
-    "return #ARGV - 4\n";
+    "return n\n";
 
 enum fetch_kind {
 	FETCH_NONE,
@@ -524,19 +532,19 @@ pw_queue_requeue(struct pw_queue *q, const char *const *ids, size_t n_ids,
 		fn(arg, 0);
 		return 0;
 	}
-	argv = pw_xcalloc(9 + n_ids, sizeof *argv);
+	argv = pw_xcalloc(11 + n_ids, sizeof *argv);
 	argv[argc++] = "EVAL";
 	argv[argc++] = blmove_mode(q) ? requeue_blmove_script : requeue_blpop_script;
-	if (blmove_mode(q)) {
-		argv[argc++] = "2";
-		argv[argc++] = q->processing_key;
-	} else
-		argv[argc++] = "1";
+	argv[argc++] = blmove_mode(q) ? "2" : "1";
 	argv[argc++] = q->cfg->queue_key;
+	if (blmove_mode(q))
+		argv[argc++] = q->processing_key;
 	argv[argc++] = q->cfg->hash_prefix;
 	argv[argc++] = processing != NULL ? processing : "";
 	argv[argc++] = pending;
 	argv[argc++] = q->cfg->worker_id;
+	argv[argc++] = pw_status_value(q->cfg->status_scheme, PW_STATUS_DONE);
+	argv[argc++] = pw_status_value(q->cfg->status_scheme, PW_STATUS_FAILED);
 	for (i = 0; !blmove_mode(q) && i < n_ids; i++)
 		argv[argc++] = ids[i];
 	rq = pw_xmalloc(sizeof *rq);

@@ -89,6 +89,20 @@ read_chunk(struct pw_source *src, struct pw_read *rd)
 	return 1;
 }
 
+/*
+ * A zero timer, not event_active(): libevent runs events activated from a
+ * callback in the same pass, so a busy reader would starve sockets and
+ * signals.  Timers wait for the next poll.
+ */
+static void
+schedule(struct pw_source *src)
+{
+	static const struct timeval now = { 0, 0 };
+
+	if (!evtimer_pending(src->run_ev, NULL))
+		evtimer_add(src->run_ev, &now);
+}
+
 static void
 on_run(evutil_socket_t fd, short what, void *arg)
 {
@@ -106,7 +120,7 @@ on_run(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	if (!TAILQ_EMPTY(&src->ring))
-		event_active(src->run_ev, EV_TIMEOUT, 0);
+		schedule(src);
 }
 
 struct pw_source *
@@ -119,7 +133,7 @@ pw_source_create(struct event_base *base, const struct pw_config *cfg)
 	TAILQ_INIT(&src->ring);
 	src->buf_size = cfg->read_chunk_bytes;
 	src->buf = pw_xmalloc(src->buf_size);
-	src->run_ev = event_new(base, -1, 0, on_run, src);
+	src->run_ev = evtimer_new(base, on_run, src);
 	if (src->run_ev == NULL)
 		pw_fatal("out of memory creating the source scheduler");
 	return src;
@@ -259,7 +273,7 @@ pw_read_start(struct pw_read *rd)
 		return;
 	rd->active = 1;
 	TAILQ_INSERT_TAIL(&rd->src->ring, rd, link);
-	event_active(rd->src->run_ev, EV_TIMEOUT, 0);
+	schedule(rd->src);
 }
 
 void

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install the Debian packages portada-worker needs to build, test and run,
+# skipping those already installed.  Used by quickstart.sh and test.sh.
+#   ./scripts/deps.sh            build + run
+#   ./scripts/deps.sh --test     also what the test suites need
+set -euo pipefail
+
+packages=(gcc pkg-config meson ninja-build libhiredis-dev libevent-dev
+	libjansson-dev libcurl4-openssl-dev check redis-server redis-tools)
+if [ "${1:-}" = "--test" ]; then
+	packages+=(valgrind)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || { echo "deps: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+	sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts a system-wide redis-server on install; the project never uses
+# it (tests and the quickstart start private ones), so leave it as it is.

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install what is missing, then build and run every test suite three ways:
+#   1. build-test:  warnings as errors, every suite (unit + integration)
+#   2. build-asan:  AddressSanitizer + UndefinedBehaviorSanitizer, every suite
+#   3. valgrind:    the test setup of build-test (worker and tests under memcheck)
+# Set PW_TEST_QUICK=1 to run only step 1.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+./scripts/deps.sh --test
+
+setup() {
+	local dir=$1
+	shift
+	if [ -f "$dir/build.ninja" ]; then
+		meson setup --reconfigure "$dir" "$@" >/dev/null
+	else
+		meson setup "$dir" "$@" >/dev/null
+	fi
+}
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "build with warnings as errors; every suite"
+setup build-test --werror
+meson compile -C build-test
+meson test -C build-test --print-errorlogs
+
+[ "${PW_TEST_QUICK:-0}" = 1 ] && exit 0
+
+step "AddressSanitizer + UndefinedBehaviorSanitizer; every suite"
+setup build-asan --werror -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug
+meson compile -C build-asan
+ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C build-asan --print-errorlogs
+
+step "valgrind memcheck"
+meson test -C build-test --setup valgrind --print-errorlogs --suite unit --suite valgrind
