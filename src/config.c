@@ -328,7 +328,7 @@ set_option(struct pw_config *cfg, const struct opt *o, const char *value,
 			return -1;
 		}
 		if (v < o->min || v > o->max) {
-			pw_error_set(err, "'%s' is out of range (%g to %g%s)", value,
+			pw_error_set(err, "'%s' is out of range (%.15g to %.15g%s)", value,
 			    o->min, o->max, o->kind == OPT_DURATION ? " seconds" :
 			    o->kind == OPT_SIZE ? " bytes" : "");
 			return -1;
@@ -450,8 +450,19 @@ pw_config_parse(struct pw_config *cfg, int argc, char **argv, pw_getenv_fn env,
 		if (c == '?' || c == ':') {
 			const char *bad = argv[optind - 1];
 
-			pw_error_set(err, c == ':' ? "option '%s' needs a value" :
-			    "unknown option '%s' (see --help)", bad);
+			/*
+			 * optopt says which option: a short one may not be the
+			 * last letter of its argument ("-xy"), so optind has not
+			 * moved past it; >= 256 is a known flag given "=value".
+			 */
+			if (c == '?' && optopt > 0 && optopt < 256)
+				pw_error_set(err, "unknown option '-%c' (see --help)", optopt);
+			else if (c == '?' && optopt >= 256)
+				pw_error_set(err, "option '--%s' takes no value",
+				    opts[optopt - 256].name);
+			else
+				pw_error_set(err, c == ':' ? "option '%s' needs a value" :
+				    "unknown option '%s' (see --help)", bad);
 			return -1;
 		}
 		o = &opts[c - 256];

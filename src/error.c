@@ -12,8 +12,14 @@
 static void
 mark_truncated(char *msg, size_t size, int n)
 {
-	if (n >= 0 && (size_t)n >= size)
-		memcpy(msg + size - 4, "...", 4);
+	size_t cut = size - 4;
+
+	if (n < 0 || (size_t)n < size)
+		return;
+	/* The reason goes into Redis and logs: never cut a UTF-8 character in two. */
+	while (cut > 0 && ((unsigned char)msg[cut] & 0xC0) == 0x80)
+		cut--;
+	memcpy(msg + cut, "...", 4);
 }
 
 void

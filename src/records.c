@@ -8,6 +8,19 @@
 
 #include "portada/records.h"
 
+/* How many bytes of s, at most max, "%.*s" may show without cutting a UTF-8 character. */
+static int
+utf8_prefix(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+
+	if (n <= max)
+		return (int)n;
+	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+		max--;
+	return (int)max;
+}
+
 int
 pw_file_kind_parse(const char *file_type, enum pw_file_kind *kind,
     const char **entity_type, struct pw_error *err)
@@ -33,8 +46,8 @@ pw_file_kind_parse(const char *file_type, enum pw_file_kind *kind,
 	if (file_type == NULL)
 		pw_error_set(err, "missing field file_type");
 	else
-		pw_error_set(err, "unsupported file_type \"%.100s\" (expected \"entry\" or "
-		    "\"entity_<type>\")", file_type);
+		pw_error_set(err, "unsupported file_type \"%.*s\" (expected \"entry\" or "
+		    "\"entity_<type>\")", utf8_prefix(file_type, 100), file_type);
 	return -1;
 }
 
@@ -130,21 +143,21 @@ pw_record_parse(enum pw_file_kind kind, const struct pw_scan_record *rec,
 	}
 	out->name = pw_xstrdup(json_string_value(key));
 	json_decref(key);
-	snprintf(what, sizeof what, "entity \"%.40s\"", out->name);
+	snprintf(what, sizeof what, "entity \"%.*s\"", utf8_prefix(out->name, 40), out->name);
 	if ((v = load(rec->data, rec->len, rec->value_line, rec->value_column, what, err)) == NULL)
 		goto fail;
 	if (!json_is_array(v)) {
-		pw_error_set(err, "entity \"%.100s\" at line %lu, column %lu: voices must "
-		    "be an array of strings, found %s", out->name, rec->line,
-		    rec->column, json_kind_name(v));
+		pw_error_set(err, "entity \"%.*s\" at line %lu, column %lu: voices must "
+		    "be an array of strings, found %s", utf8_prefix(out->name, 100),
+		    out->name, rec->line, rec->column, json_kind_name(v));
 		json_decref(v);
 		goto fail;
 	}
 	for (i = 0; i < json_array_size(v); i++) {
 		if (!json_is_string(json_array_get(v, i))) {
-			pw_error_set(err, "entity \"%.100s\" at line %lu, column %lu: voices "
+			pw_error_set(err, "entity \"%.*s\" at line %lu, column %lu: voices "
 			    "must be an array of strings, found %s at element %zu",
-			    out->name, rec->line, rec->column,
+			    utf8_prefix(out->name, 100), out->name, rec->line, rec->column,
 			    json_kind_name(json_array_get(v, i)), i + 1);
 			json_decref(v);
 			goto fail;
