@@ -244,12 +244,34 @@ on_load(struct pw_redis *r, redisReply *reply, void *arg)
 	job_step(job);
 }
 
+/* The final status is written. */
+static void
+log_outcome(struct job *job)
+{
+	if (job->outcome == PW_STATUS_DONE) {
+		job->w->stats.done++;
+		job->w->stats.records += job->records;
+		log_info(job->id, "done", "%llu record(s)", job->records);
+	} else {
+		job->w->stats.failed++;
+		log_warn(job->id, "failed", "%s", job->error);
+	}
+}
+
 static void
 on_status(struct pw_redis *r, redisReply *reply, void *arg)
 {
 	struct job *job = arg;
 
 	(void)r;
+	/*
+	 * A final write that was already sent when the drain deadline cancelled
+	 * the job still lands (the requeue then drops the id as final): log it,
+	 * or the file's life would end without its "done" or "failed" line.
+	 */
+	if (job->cancelled && job->state == JOB_FINISH && reply != NULL &&
+	    reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
+		log_outcome(job);
 	if (reply_for_cancelled(job))
 		return;
 	if (reply == NULL) {
@@ -273,14 +295,7 @@ on_status(struct pw_redis *r, redisReply *reply, void *arg)
 		start_reading(job);
 		return;
 	}
-	if (job->outcome == PW_STATUS_DONE) {
-		job->w->stats.done++;
-		job->w->stats.records += job->records;
-		log_info(job->id, "done", "%llu record(s)", job->records);
-	} else {
-		job->w->stats.failed++;
-		log_warn(job->id, "failed", "%s", job->error);
-	}
+	log_outcome(job);
 	to_ack(job);
 }
 
@@ -291,6 +306,11 @@ on_acked(void *arg, int status)
 
 	if (reply_for_cancelled(job))
 		return;
+	if (status > 0) {
+		/* e.g. LOADING after a restart: parked, it would wait for a reconnect forever. */
+		retry_later(job, "LREM", "Redis answered with an error");
+		return;
+	}
 	if (status != 0) {
 		worker_park(job->w, job);
 		return;

@@ -103,6 +103,7 @@ struct pw_queue {
 	bool stopped;
 	bool reconcile_wanted;
 	bool queue_empty;		/* the last batch came back short */
+	unsigned batch_asked;		/* ids the batch in flight asked for */
 	unsigned acks_inflight;
 	STAILQ_HEAD(, deferred_ack) deferred;
 	struct event *reconcile_ev;	/* periodic */
@@ -196,8 +197,12 @@ on_batch(struct pw_redis *r, redisReply *reply, void *arg)
 		pw_redis_reset(q->fetch);
 		return;
 	}
-	/* Fewer ids than free slots (or nil): the queue is empty for now. */
-	q->queue_empty = n == 0 || q->events.free_slots(q->arg) > 0;
+	/*
+	 * Fewer ids than asked for (or nil): the queue is empty for now.  Not
+	 * "fewer than free slots": a batch is capped at BATCH_MAX and slots
+	 * free up while it is in flight, and neither means the queue ran dry.
+	 */
+	q->queue_empty = n < q->batch_asked;
 	if (n == 0 && q->cfg->exit_when_idle && !q->reconcile_wanted &&
 	    q->events.idle != NULL)
 		q->events.idle(q->arg);
@@ -257,8 +262,10 @@ send_batch(struct pw_queue *q, unsigned n)
 		argv[2] = count;
 		argc = 3;
 	}
-	if (pw_redis_command(q->fetch, on_batch, q, 0, argc, argv, NULL) == 0)
+	if (pw_redis_command(q->fetch, on_batch, q, 0, argc, argv, NULL) == 0) {
 		q->fetching = FETCH_BATCH;
+		q->batch_asked = n;
+	}
 }
 
 static void
@@ -431,7 +438,9 @@ on_ack(struct pw_redis *r, redisReply *reply, void *arg)
 {
 	struct ack *a = arg;
 	struct pw_queue *q = a->q;
-	int status = reply != NULL && reply->type == REDIS_REPLY_INTEGER ? 0 : -1;
+	/* An error reply (LOADING, BUSY...) comes on a live connection: 1, retry later. */
+	int status = reply == NULL ? -1 : reply->type == REDIS_REPLY_INTEGER ? 0 :
+	    reply->type == REDIS_REPLY_ERROR ? 1 : -1;
 
 	(void)r;
 	if (reply != NULL && reply->type == REDIS_REPLY_ERROR)

@@ -49,7 +49,7 @@ pw_path_inside(const char *path, const char *root)
 	while (n > 1 && root[n - 1] == '/')
 		n--;
 	if (n == 1 && root[0] == '/')
-		return path[0] == '/';
+		return path[0] == '/' && path[1] != '\0';
 	return strncmp(path, root, n) == 0 && path[n] == '/';
 }
 

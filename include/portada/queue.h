@@ -52,7 +52,9 @@ const char *pw_queue_processing_key(const struct pw_queue *q);
 /*
  * Acknowledge id (its final status is written): fn(arg, 0) once the LREM
  * is done, fn(arg, -1) if it could not be sent or its reply was lost (the
- * caller retries when cmd_ready fires; LREM is idempotent).  Returns -1
+ * caller retries when cmd_ready fires; LREM is idempotent), fn(arg, 1) if
+ * Redis answered with an error (the connection is still up, so cmd_ready
+ * will not fire: the caller retries after a delay).  Returns -1
  * without calling fn if the command connection is down, 1 without calling fn
  * when there is nothing to acknowledge (blpop mode).  id must stay valid
  * until fn runs.
