@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Queue throughput: files/s and peak RSS of portada-worker draining N
 # one-record entry files (default 10,000) from a private redis-server on a
-# unix socket, in both fetch modes.  A benchmark, not a test: it prints
-# figures and checks only that every file ended with status 2.
+# unix socket, in both fetch modes, side by side with PortAda's reference
+# consumer (bench/reference_worker.py, needs Debian's python3-redis).  A
+# benchmark, not a test: it prints figures and checks only that every file
+# ended with status 2.
 #
 #   bench/queue-throughput.sh [N] [MAX_INFLIGHT]
 set -euo pipefail
@@ -31,25 +33,37 @@ enqueue() {
 
 
 run() {
-	local mode=$1 start end stop
+	local mode=$1 start end rss
 	redis-cli -s "$work/r.sock" FLUSHALL >/dev/null
 	enqueue
 	start=$(date +%s.%N)
-	"$worker" --redis "unix://$work/r.sock" --ingest-root "$work/ingest" \
-		--worker-id bench --fetch "$mode" --max-inflight "$inflight" \
-		--exit-when-idle 2>"$work/log.txt" || { cat "$work/log.txt" >&2; exit 1; }
-	end=$(date +%s.%N)
+	if [ "$mode" = reference ]; then
+		# The reference waits one 1 s BLPOP timeout before it notices the end.
+		/usr/bin/python3 "$top/bench/reference_worker.py" "$work/r.sock" 2>"$work/log.txt"
+		end=$(echo "$(date +%s.%N)" | awk '{ printf "%.9f", $1 - 1 }')
+	else
+		"$worker" --redis "unix://$work/r.sock" --ingest-root "$work/ingest" \
+			--worker-id bench --fetch "$mode" --max-inflight "$inflight" \
+			--exit-when-idle 2>"$work/log.txt" || { cat "$work/log.txt" >&2; exit 1; }
+		end=$(date +%s.%N)
+	fi
+	# Both log their own peak RSS (getrusage) in their last line.
+	rss=$(sed -n 's/.*peak_rss_kb=\([0-9]*\).*/\1/p' "$work/log.txt")
 	done_count=$(for i in $(seq 1 "$n"); do echo "HGET file:f$i status"; done |
 		redis-cli -s "$work/r.sock" | grep -c '^2$' || true)
 	[ "$done_count" -eq "$n" ] || { echo "only $done_count of $n files done" >&2; exit 1; }
-	# The worker logs its own peak RSS (getrusage) in its last line.
-	rss=$(sed -n 's/.*peak_rss_kb=\([0-9]*\).*/\1/p' "$work/log.txt")
 	awk -v m="$mode" -v n="$n" -v s="$start" -v e="$end" -v r="$rss" 'BEGIN {
-		printf "%-7s %6d files  %6.2f s  %8.0f files/s  peak RSS %6.1f MiB\n",
-		    m, n, e - s, n / (e - s), r / 1024 }'
+		printf "%-9s %6d files  %6.2f s  %8.0f files/s", m, n, e - s, n / (e - s)
+		if (r > 0) printf "  peak RSS %5.1f MiB", r / 1024
+		printf "\n" }'
 
 }
 
 echo "portada-worker queue throughput: $n one-record files, --max-inflight $inflight, $(nproc) cores"
 run blmove
 run blpop
+if /usr/bin/python3 -c 'import redis' 2>/dev/null; then
+	run reference
+else
+	echo "reference: skipped (apt-get install python3-redis to compare)"
+fi
