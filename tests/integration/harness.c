@@ -1355,3 +1355,26 @@ h_map_free(struct h_map *m)
 	free(m->slots);
 	free(m);
 }
+
+void
+h_write_load_files(const char **paths, unsigned n, unsigned records, unsigned step)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		char rel[64];
+
+		snprintf(rel, sizeof rel, "ingest/load/%u.json", i);
+		paths[i] = strdup(h_write_entries(rel, records + step * i, 20));
+		ck_assert_ptr_nonnull(paths[i]);
+	}
+}
+
+void
+h_free_paths(const char **paths, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		free((char *)paths[i]);
+}

@@ -119,6 +119,10 @@ const char *h_write_str(const char *rel, const char *text);
 /* An entry file of n records, each padded with pad bytes of text. */
 const char *h_write_entries(const char *rel, unsigned n, size_t pad);
 
+/* n load files ingest/load/<i>.json of records + step * i entries each; paths[i] owned. */
+void h_write_load_files(const char **paths, unsigned n, unsigned records, unsigned step);
+void h_free_paths(const char **paths, unsigned n);
+
 /* --- the ingest API's writes ---------------------------------------------- */
 
 enum h_api {

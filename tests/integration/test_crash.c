@@ -14,29 +14,6 @@
 
 #define N_FILES 5
 
-static void
-make_files(const char **paths, unsigned records, unsigned step)
-{
-	unsigned i;
-
-	for (i = 0; i < N_FILES; i++) {
-		char rel[64];
-
-		snprintf(rel, sizeof rel, "ingest/load/%u.json", i);
-		paths[i] = strdup(h_write_entries(rel, records + step * i, 20));
-		ck_assert_ptr_nonnull(paths[i]);
-	}
-}
-
-static void
-free_files(const char **paths)
-{
-	unsigned i;
-
-	for (i = 0; i < N_FILES; i++)
-		free((char *)paths[i]);
-}
-
 /* counts[i] = lines with event for ids[i], summed over several logs. */
 static void
 sum_counts(struct h_log **logs, size_t n_logs, const char *event, char **ids, size_t n,
@@ -86,7 +63,7 @@ START_TEST(sigkill_and_restart)
 	int status;
 
 	ck_assert(done != NULL && skipped != NULL);
-	make_files(paths, 60, 20);
+	h_write_load_files(paths, N_FILES, 60, 20);
 	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "sk");
 	h_monitor_start();
 
@@ -126,7 +103,7 @@ START_TEST(sigkill_and_restart)
 	h_log_free(logs[1]);
 	free(done);
 	free(skipped);
-	free_files(paths);
+	h_free_paths(paths, N_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST
@@ -203,7 +180,7 @@ START_TEST(sigterm_no_drain_requeues_in_order)
 	size_t i;
 
 	ck_assert_ptr_nonnull(done);
-	make_files(paths, 400, 300);
+	h_write_load_files(paths, N_FILES, 400, 300);
 	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "tn");
 	h_monitor_start();
 	sigterm_run(ids, N, "0", &w, &res);
@@ -227,7 +204,7 @@ START_TEST(sigterm_no_drain_requeues_in_order)
 	h_log_free(logs[1]);
 	h_strv_free(res.queue, res.n_queue);
 	free(done);
-	free_files(paths);
+	h_free_paths(paths, N_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST
@@ -241,7 +218,7 @@ START_TEST(sigterm_drain_finishes_inflight)
 	struct h_worker w;
 	struct h_log *log;
 
-	make_files(paths, 400, 300);
+	h_write_load_files(paths, N_FILES, 400, 300);
 	h_enqueue_many(H_API_OLD, ids, N, paths, N_FILES, "entry", "td");
 	sigterm_run(ids, N, "20s", &w, &res);
 	printf("sigterm drain 20s: %zu done, %zu started, %zu requeued, %zu in files:all\n",
@@ -255,7 +232,7 @@ START_TEST(sigterm_drain_finishes_inflight)
 	ck_assert_int_eq(h_log_count(log, "drain-timeout", NULL), 0);
 	h_log_free(log);
 	h_strv_free(res.queue, res.n_queue);
-	free_files(paths);
+	h_free_paths(paths, N_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST

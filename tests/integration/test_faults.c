@@ -13,30 +13,6 @@
 
 #define N_FILES 4
 
-/* Files of about 1 ms of work each, so that a run lasts long enough to hit. */
-static void
-make_files(const char **paths, unsigned records)
-{
-	unsigned i;
-
-	for (i = 0; i < N_FILES; i++) {
-		char rel[64];
-
-		snprintf(rel, sizeof rel, "ingest/load/%u.json", i);
-		paths[i] = strdup(h_write_entries(rel, records + 25 * i, 20));
-		ck_assert_ptr_nonnull(paths[i]);
-	}
-}
-
-static void
-free_files(const char **paths)
-{
-	unsigned i;
-
-	for (i = 0; i < N_FILES; i++)
-		free((char *)paths[i]);
-}
-
 /* Every id done exactly once in the log, with its records. */
 static void
 check_exactly_once(const char *log_path, char **ids, size_t n)
@@ -69,7 +45,7 @@ START_TEST(redis_killed_and_restarted)
 	size_t i, loading = 0;
 	double t = h_now();
 
-	make_files(paths, 150);
+	h_write_load_files(paths, N_FILES, 150, 25);
 	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "rk");
 	h_worker_start(&w, "rk", "--exit-when-idle", "--max-inflight", "50",
 	    "--connect-timeout", "1s", "--command-timeout", "5s", NULL);
@@ -98,7 +74,7 @@ START_TEST(redis_killed_and_restarted)
 	check_exactly_once(w.log, ids, N);
 	ck_assert_uint_ge(h_worker_events(&w, "redis-down"), 1);
 	ck_assert_uint_ge(h_worker_events(&w, "redis-up"), 1);
-	free_files(paths);
+	h_free_paths(paths, N_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST
@@ -110,7 +86,7 @@ START_TEST(redis_down_at_start)
 	const char *paths[N_FILES];
 	struct h_worker w;
 
-	make_files(paths, 10);
+	h_write_load_files(paths, N_FILES, 10, 25);
 	h_enqueue_many(H_API_OLD, ids, N, paths, N_FILES, "entry", "rd");
 	h_redis_kill();		/* the data is in the AOF */
 	h_worker_start(&w, "rd", "--exit-when-idle", "--max-inflight", "20",
@@ -126,7 +102,7 @@ START_TEST(redis_down_at_start)
 	check_exactly_once(w.log, ids, N);
 	/* Never up before: both connections say "connected", not "up". */
 	ck_assert_uint_eq(h_worker_events(&w, "redis-connected"), 2);
-	free_files(paths);
+	h_free_paths(paths, N_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST
@@ -164,7 +140,7 @@ START_TEST(client_kill_each_connection)
 	size_t i;
 
 	ck_assert_ptr_nonnull(final);
-	make_files(paths, 150);
+	h_write_load_files(paths, N_FILES, 150, 25);
 	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "ck");
 	h_monitor_start();
 	h_worker_start(&w, "ck", "--exit-when-idle", "--max-inflight", "50",
@@ -203,7 +179,7 @@ START_TEST(client_kill_each_connection)
 	printf("client_kill_each_connection: %u id(s) had their final status written "
 	    "again after a lost reply\n", dup);
 	free(final);
-	free_files(paths);
+	h_free_paths(paths, N_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST
@@ -225,7 +201,7 @@ START_TEST(blocked_pop_survives_client_kill)
 	struct h_worker w;
 	unsigned r;
 
-	make_files(paths, 5);
+	h_write_load_files(paths, N_FILES, 5, 25);
 	h_worker_start(&w, "bk", "--block-timeout", "2s", "--drain-timeout", "5s", NULL);
 	ck_assert(h_worker_wait_event(&w, "redis-connected", 2, 10));
 	for (r = 0; r < ROUNDS; r++) {
@@ -255,7 +231,7 @@ START_TEST(blocked_pop_survives_client_kill)
 	h_assert_all_status(ids, ROUND * ROUNDS, "2");
 	h_assert_lists_empty("bk");
 	check_exactly_once(w.log, ids, ROUND * ROUNDS);
-	free_files(paths);
+	h_free_paths(paths, N_FILES);
 	h_strv_free(ids, ROUND * ROUNDS);
 }
 END_TEST
