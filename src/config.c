@@ -491,8 +491,7 @@ pw_config_parse(struct pw_config *cfg, int argc, char **argv, pw_getenv_fn env,
 	}
 	if (cfg->n_ingest_roots == 0 && set_roots(cfg, DEFAULT_INGEST_ROOTS, err) != 0)
 		return -1;
-	if (strcmp(cfg->processing_prefix, "") == 0 ||
-	    strlen(cfg->worker_id) > 128) {
+	if (strlen(cfg->worker_id) > 128) {
 		pw_error_set(err, "--worker-id: at most 128 characters");
 		return -1;
 	}
