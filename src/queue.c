@@ -101,6 +101,7 @@ struct pw_queue {
 	struct pw_redis *cmd;
 	enum fetch_kind fetching;
 	bool stopped;
+	bool fetch_closed;
 	bool reconcile_wanted;
 	bool queue_empty;		/* the last batch came back short */
 	unsigned batch_asked;		/* ids the batch in flight asked for */
@@ -108,10 +109,12 @@ struct pw_queue {
 	STAILQ_HEAD(, deferred_ack) deferred;
 	struct event *reconcile_ev;	/* periodic */
 	struct event *kick_ev;		/* fetch_next() outside callbacks */
+	struct event *unblock_failed_ev;
 };
 
 static void fetch_next(struct pw_queue *q);
 static void send_deferred_acks(struct pw_queue *q);
+static void on_unblock_failed(evutil_socket_t fd, short what, void *arg);
 
 static bool
 blmove_mode(const struct pw_queue *q)
@@ -154,7 +157,7 @@ on_reconcile(struct pw_redis *r, redisReply *reply, void *arg)
 		return;
 	}
 	q->reconcile_wanted = false;
-	for (i = 0; i < reply->elements; i++) {
+	for (i = 0; i < reply->elements && !q->stopped; i++) {
 		const redisReply *e = reply->element[i];
 		char id[1025];
 
@@ -295,12 +298,29 @@ send_block(struct pw_queue *q)
 		q->fetching = FETCH_BLOCK;
 }
 
+/* Once stopped, the fetch connection closes as soon as nothing is in flight on it. */
+static void
+close_fetch(struct pw_queue *q)
+{
+	if (q->fetch_closed)
+		return;
+	q->fetch_closed = true;
+	pw_redis_close(q->fetch);
+	if (q->events.fetch_closed != NULL)
+		q->events.fetch_closed(q->arg);
+}
+
 static void
 fetch_next(struct pw_queue *q)
 {
 	unsigned free_slots;
 
-	if (q->stopped || q->fetching != FETCH_NONE || !pw_redis_ready(q->fetch))
+	if (q->stopped) {
+		if (q->fetching == FETCH_NONE)
+			close_fetch(q);
+		return;
+	}
+	if (q->fetching != FETCH_NONE || !pw_redis_ready(q->fetch))
 		return;
 	if (q->reconcile_wanted) {
 		/* A snapshot taken while an LREM is in flight could be stale. */
@@ -352,6 +372,8 @@ on_fetch_down(struct pw_redis *r, void *arg)
 	/* A lost reply may have moved an id into the processing list. */
 	q->reconcile_wanted = blmove_mode(q);
 	send_deferred_acks(q);
+	if (q->stopped)
+		close_fetch(q);
 }
 
 static void
@@ -398,7 +420,8 @@ pw_queue_create(struct event_base *base, const struct pw_config *cfg,
 	q->cmd = pw_redis_create(base, cfg, "command", &cmd_events, q);
 	q->kick_ev = event_new(base, -1, 0, on_kick, q);
 	q->reconcile_ev = event_new(base, -1, EV_PERSIST, on_reconcile_timer, q);
-	if (q->kick_ev == NULL || q->reconcile_ev == NULL)
+	q->unblock_failed_ev = event_new(base, -1, 0, on_unblock_failed, q);
+	if (q->kick_ev == NULL || q->reconcile_ev == NULL || q->unblock_failed_ev == NULL)
 		pw_fatal("out of memory creating queue events");
 	return q;
 }
@@ -501,13 +524,57 @@ pw_queue_ack(struct pw_queue *q, const char *id, void (*fn)(void *, int), void *
 	return send_ack(q, id, fn, arg);
 }
 
+static void
+on_unblock(struct pw_redis *r, redisReply *reply, void *arg)
+{
+	struct pw_queue *q = arg;
+
+	(void)r;
+	/* Not unblocked: drop the pop (blmove mode keeps its id in the list). */
+	if (reply == NULL || reply->type != REDIS_REPLY_INTEGER || reply->integer != 1)
+		event_active(q->unblock_failed_ev, EV_TIMEOUT, 0);
+}
+
+static void
+on_unblock_failed(evutil_socket_t fd, short what, void *arg)
+{
+	struct pw_queue *q = arg;
+
+	(void)fd;
+	(void)what;
+	if (q->fetching == FETCH_BLOCK)
+		close_fetch(q);
+}
+
+/*
+ * A batch in flight is waited for and a blocking pop is ended with CLIENT
+ * UNBLOCK, so that an id popped in the meantime reaches a job instead of a
+ * closed socket (in blpop mode it would be lost).
+ */
 void
 pw_queue_stop(struct pw_queue *q)
 {
+	long long id = pw_redis_client_id(q->fetch);
+
 	q->stopped = true;
 	event_del(q->reconcile_ev);
-	/* Abandons a blocking pop; an id it moved stays in the processing list. */
-	pw_redis_close(q->fetch);
+	if (q->fetching == FETCH_BLOCK && id >= 0) {
+		char idbuf[24];
+		const char *argv[] = { "CLIENT", "UNBLOCK", idbuf };
+
+		snprintf(idbuf, sizeof idbuf, "%lld", id);
+		if (pw_redis_command(q->cmd, on_unblock, q, 0, 3, argv, NULL) == 0)
+			return;
+	}
+	if (q->fetching == FETCH_BATCH || q->fetching == FETCH_RECONCILE)
+		return;		/* fetch_next() closes once the reply is in */
+	close_fetch(q);
+}
+
+void
+pw_queue_abandon_fetch(struct pw_queue *q)
+{
+	close_fetch(q);
 }
 
 static void
@@ -582,6 +649,7 @@ pw_queue_destroy(struct pw_queue *q)
 	}
 	event_free(q->kick_ev);
 	event_free(q->reconcile_ev);
+	event_free(q->unblock_failed_ev);
 	free(q->processing_key);
 	free(q);
 }

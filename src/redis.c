@@ -60,6 +60,7 @@ struct pw_redis {
 	int dispatching;		/* inside one of our callbacks */
 	bool drop_wanted;
 	bool announced;			/* ready() was called, down() is owed */
+	long long client_id;		/* CLIENT ID of this connection, or -1 */
 
 	struct event *retry_ev;		/* backoff, then connect */
 	struct event *connect_ev;	/* connect timeout */
@@ -244,11 +245,13 @@ on_handshake_reply(struct pw_redis *r, redisReply *reply, void *arg)
 		char why[300];
 
 		snprintf(why, sizeof why, "%s failed: %.200s", step, reply->str);
-		if (strcmp(step, "CLIENT SETNAME") != 0) {
+		if (strcmp(step, "AUTH") == 0 || strcmp(step, "SELECT") == 0) {
 			conn_failed(r, why);
 			return;
 		}
 	}
+	if (strcmp(step, "CLIENT ID") == 0)
+		r->client_id = reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1;
 	if (strcmp(step, "CLIENT SETNAME") != 0 || r->state != CONN_HANDSHAKE)
 		return;
 	r->state = CONN_READY;
@@ -312,6 +315,8 @@ on_connect(const redisAsyncContext *ac, int status)
 		(void)send_command(r, on_handshake_reply, (void *)"SELECT", 0, 2, argv, NULL);
 	}
 	argv[0] = "CLIENT";
+	argv[1] = "ID";
+	(void)send_command(r, on_handshake_reply, (void *)"CLIENT ID", 0, 2, argv, NULL);
 	argv[1] = "SETNAME";
 	argv[2] = r->name;
 	(void)send_command(r, on_handshake_reply, (void *)"CLIENT SETNAME", 0, 3, argv, NULL);
@@ -431,6 +436,12 @@ void
 pw_redis_start(struct pw_redis *r)
 {
 	conn_connect(r);
+}
+
+long long
+pw_redis_client_id(const struct pw_redis *r)
+{
+	return pw_redis_ready(r) ? r->client_id : -1;
 }
 
 bool

@@ -73,7 +73,7 @@ worker_job_freed(struct pw_worker *w, struct job *job)
 	w->n_jobs--;
 	if (w->state == WORKER_RUNNING)
 		pw_queue_kick(w->queue);
-	else if (w->state == WORKER_DRAINING && w->n_jobs == 0)
+	else if (w->state == WORKER_DRAINING && w->n_jobs == 0 && w->fetch_closed)
 		finish_drain(w);
 }
 
@@ -138,6 +138,16 @@ idle(void *arg)
 }
 
 static void send_requeue(struct pw_worker *w);
+
+static void
+fetch_closed(void *arg)
+{
+	struct pw_worker *w = arg;
+
+	w->fetch_closed = true;
+	if (w->state == WORKER_DRAINING && (w->n_jobs == 0 || w->drain_expired))
+		finish_drain(w);
+}
 
 static void
 cmd_ready(void *arg)
@@ -237,12 +247,34 @@ on_giveup(evutil_socket_t fd, short what, void *arg)
 	stop_loop(w);
 }
 
+/*
+ * The requeue must wait for the last pop's reply, whose ids become jobs; if
+ * that reply is REQUEUE_GRACE late, the pop is abandoned (its id stays in the
+ * processing list in blmove mode).
+ */
+static void
+drain_expired(struct pw_worker *w)
+{
+	struct timeval tv = { REQUEUE_GRACE, 0 };
+
+	if (w->fetch_closed) {
+		finish_drain(w);
+		return;
+	}
+	if (w->drain_expired) {
+		pw_queue_abandon_fetch(w->queue);	/* calls fetch_closed() */
+		return;
+	}
+	w->drain_expired = true;
+	evtimer_add(w->drain_ev, &tv);
+}
+
 static void
 on_drain_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	finish_drain(arg);
+	drain_expired(arg);
 }
 
 static void
@@ -258,17 +290,19 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		    "finish", strsignal((int)sig), w->n_jobs, w->cfg->drain_timeout);
 		w->state = WORKER_DRAINING;
 		pw_queue_stop(w->queue);
-		if (w->n_jobs == 0) {
-			finish_drain(w);
-			return;
-		}
+		if (w->state != WORKER_DRAINING)
+			return;		/* fetch_closed() already finished the drain */
 		tv.tv_sec = (time_t)w->cfg->drain_timeout;
 		tv.tv_usec = (suseconds_t)((w->cfg->drain_timeout - (double)tv.tv_sec) * 1e6);
 		evtimer_add(w->drain_ev, &tv);
 		break;
 	case WORKER_DRAINING:
 		log_info(NULL, "draining", "second signal: not waiting for files in flight");
-		finish_drain(w);
+		w->drain_expired = true;
+		if (w->fetch_closed)
+			finish_drain(w);
+		else
+			pw_queue_abandon_fetch(w->queue);
 		break;
 	case WORKER_REQUEUEING:
 	case WORKER_STOPPED:
@@ -285,7 +319,7 @@ static void
 worker_init(struct pw_worker *w, const struct pw_config *cfg)
 {
 	static const struct pw_queue_events events = {
-		free_slots, has_id, take, idle, cmd_ready,
+		free_slots, has_id, take, idle, cmd_ready, fetch_closed,
 	};
 
 	memset(w, 0, sizeof *w);

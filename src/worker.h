@@ -81,6 +81,8 @@ struct pw_worker {
 	unsigned n_jobs;
 	uint64_t next_seq;
 	struct pw_worker_stats stats;
+	bool fetch_closed;		/* draining: no pop in flight any more */
+	bool drain_expired;		/* the drain timeout passed */
 
 	struct event *sigterm_ev, *sigint_ev;
 	struct event *drain_ev;		/* drain timeout */

@@ -32,6 +32,8 @@ struct pw_queue_events {
 	void (*idle)(void *arg);
 	/* The command connection is (again) ready. */
 	void (*cmd_ready)(void *arg);
+	/* After pw_queue_stop(): the last pop's ids (if any) were taken; no more come. */
+	void (*fetch_closed)(void *arg);
 };
 
 struct pw_queue *pw_queue_create(struct event_base *base, const struct pw_config *cfg,
@@ -62,8 +64,15 @@ const char *pw_queue_processing_key(const struct pw_queue *q);
 int pw_queue_ack(struct pw_queue *q, const char *id, void (*fn)(void *arg, int status),
     void *arg) PW_MUST_CHECK;
 
-/* Stop taking ids (drain).  A pending blocking pop is abandoned. */
+/*
+ * Stop taking ids (drain).  A pop in flight is finished first (a blocking
+ * one is unblocked) and its ids are still passed to take(); fetch_closed
+ * fires once nothing more can come.
+ */
 void pw_queue_stop(struct pw_queue *q);
+
+/* Close the fetch connection now, even with a pop in flight (drain gave up). */
+void pw_queue_abandon_fetch(struct pw_queue *q);
 
 /*
  * Put unfinished ids back at the head of the queue, in their order, and set

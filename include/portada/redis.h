@@ -40,6 +40,9 @@ void pw_redis_start(struct pw_redis *r);
 bool pw_redis_ready(const struct pw_redis *r);
 unsigned pw_redis_pending(const struct pw_redis *r);
 
+/* The server's id for this connection (for CLIENT UNBLOCK), or -1. */
+long long pw_redis_client_id(const struct pw_redis *r);
+
 /*
  * Send one command.  extra_wait is added to the command timeout (a blocking
  * pop waits that long by design).  Returns -1, without calling fn, if the

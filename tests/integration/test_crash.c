@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/wait.h>
+
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -120,8 +123,8 @@ struct drain_result {
  * files:all = the ids not done, in their original order, all status 0.
  */
 static void
-sigterm_run(char **ids, size_t n, const char *drain_timeout, struct h_worker *w,
-    struct drain_result *res)
+sigterm_run(char **ids, size_t n, const char *drain_timeout, const char *fetch,
+    struct h_worker *w, struct drain_result *res)
 {
 	unsigned *started = calloc(n, sizeof *started);
 	struct h_log *log;
@@ -130,7 +133,7 @@ sigterm_run(char **ids, size_t n, const char *drain_timeout, struct h_worker *w,
 
 	ck_assert_ptr_nonnull(started);
 	h_worker_start(w, "term", "--max-inflight", "20", "--drain-timeout", drain_timeout,
-	    "--block-timeout", "1s", NULL);
+	    "--block-timeout", "1s", "--fetch", fetch, NULL);
 	ck_assert_msg(h_worker_wait_event(w, "done", 1, 60), "no file done");
 	h_worker_signal(w, SIGTERM);
 	ck_assert_int_eq(h_worker_wait(w, 60), 0);
@@ -183,7 +186,7 @@ START_TEST(sigterm_no_drain_requeues_in_order)
 	h_write_load_files(paths, N_FILES, 400, 300);
 	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "tn");
 	h_monitor_start();
-	sigterm_run(ids, N, "0", &w, &res);
+	sigterm_run(ids, N, "0", "blmove", &w, &res);
 	printf("sigterm drain 0: %zu done, %zu started and requeued, %zu in files:all\n",
 	    res.n_done, res.n_requeued, res.n_queue);
 	ck_assert_msg(res.n_requeued > 0, "nothing was in flight at SIGTERM");
@@ -209,6 +212,52 @@ START_TEST(sigterm_no_drain_requeues_in_order)
 }
 END_TEST
 
+/* blpop mode keeps no processing list: only the worker's memory can requeue. */
+START_TEST(sigterm_blpop_requeues_in_order)
+{
+	enum { N = 200 };
+	char **ids = h_ids("tb", N);
+	const char *paths[N_FILES];
+	struct drain_result res;
+	struct h_worker w;
+
+	h_write_load_files(paths, N_FILES, 400, 300);
+	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "tb");
+	sigterm_run(ids, N, "0", "blpop", &w, &res);
+	printf("sigterm blpop drain 0: %zu done, %zu started and requeued, %zu in files:all\n",
+	    res.n_done, res.n_requeued, res.n_queue);
+	ck_assert_msg(res.n_requeued > 0, "nothing was in flight at SIGTERM");
+	ck_assert_uint_eq(res.n_done + res.n_queue, N);
+	h_strv_free(res.queue, res.n_queue);
+	h_free_paths(paths, N_FILES);
+	h_strv_free(ids, N);
+}
+END_TEST
+
+/* SIGTERM during a long blocking pop: CLIENT UNBLOCK ends it at once. */
+START_TEST(sigterm_while_blocked)
+{
+	const char *modes[] = { "blmove", "blpop" };
+	struct h_worker w;
+	struct timeval t0, t1;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		h_worker_start(&w, "blk", "--block-timeout", "60s", "--fetch", modes[i], NULL);
+		ck_assert(h_worker_wait_event(&w, "redis-connected", 2, 10));
+		usleep(200 * 1000);	/* the pop is sent right after the connection */
+		gettimeofday(&t0, NULL);
+		h_worker_signal(&w, SIGTERM);
+		ck_assert_int_eq(h_worker_wait(&w, 20), 0);
+		gettimeofday(&t1, NULL);
+		/* A bound far above the expected milliseconds, far below the 60 s pop. */
+		ck_assert_msg(t1.tv_sec - t0.tv_sec < 10, "%s: stopping took %lds",
+		    modes[i], (long)(t1.tv_sec - t0.tv_sec));
+		ck_assert_int_eq(h_int("LLEN files:all"), 0);
+	}
+}
+END_TEST
+
 START_TEST(sigterm_drain_finishes_inflight)
 {
 	enum { N = 200 };
@@ -220,7 +269,7 @@ START_TEST(sigterm_drain_finishes_inflight)
 
 	h_write_load_files(paths, N_FILES, 400, 300);
 	h_enqueue_many(H_API_OLD, ids, N, paths, N_FILES, "entry", "td");
-	sigterm_run(ids, N, "20s", &w, &res);
+	sigterm_run(ids, N, "20s", "blmove", &w, &res);
 	printf("sigterm drain 20s: %zu done, %zu started, %zu requeued, %zu in files:all\n",
 	    res.n_done, res.n_started, res.n_requeued, res.n_queue);
 	/* Every file that was started was finished. */
@@ -249,6 +298,8 @@ main(void)
 	tc = h_tcase("sigterm", false);
 	tcase_add_test(tc, sigterm_no_drain_requeues_in_order);
 	tcase_add_test(tc, sigterm_drain_finishes_inflight);
+	tcase_add_test(tc, sigterm_blpop_requeues_in_order);
+	tcase_add_test(tc, sigterm_while_blocked);
 	suite_add_tcase(s, tc);
 	return h_main(s, true);
 }
