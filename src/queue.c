@@ -102,6 +102,7 @@ struct pw_queue {
 	enum fetch_kind fetching;
 	bool stopped;
 	bool fetch_closed;
+	unsigned fetch_errors;		/* error replies in a row */
 	bool reconcile_wanted;
 	bool queue_empty;		/* the last batch came back short */
 	unsigned batch_asked;		/* ids the batch in flight asked for */
@@ -110,10 +111,13 @@ struct pw_queue {
 	struct event *reconcile_ev;	/* periodic */
 	struct event *kick_ev;		/* fetch_next() outside callbacks */
 	struct event *unblock_failed_ev;
+	struct event *backoff_ev;	/* after an error reply */
 };
 
 static void fetch_next(struct pw_queue *q);
 static void send_deferred_acks(struct pw_queue *q);
+static void fetch_failed(struct pw_queue *q, const char *why);
+static void on_kick(evutil_socket_t fd, short what, void *arg);
 static void on_unblock_failed(evutil_socket_t fd, short what, void *arg);
 
 static bool
@@ -122,15 +126,45 @@ blmove_mode(const struct pw_queue *q)
 	return q->cfg->fetch == PW_FETCH_BLMOVE;
 }
 
+static bool
+valid_id(const redisReply *e)
+{
+	return e->type == REDIS_REPLY_STRING && e->len > 0 && e->len <= 1024 &&
+	    memchr(e->str, '\0', e->len) == NULL;
+}
+
+static void
+on_bad_id_dropped(struct pw_redis *r, redisReply *reply, void *arg)
+{
+	(void)r;
+	(void)reply;
+	(void)arg;
+}
+
+/*
+ * An id no hash can have (empty, over 1 KiB, with a NUL): dropped from the
+ * processing list, or it would come back at every reconcile and requeue.
+ */
+static void
+drop_bad_id(struct pw_queue *q, const redisReply *e)
+{
+	const char *argv[] = { "LREM", q->processing_key, "0", e->str };
+	size_t argvlen[] = { 4, strlen(q->processing_key), 1, e->len };
+
+	log_warn(NULL, "bad-id", "dropped an id that is empty, longer than 1024 "
+	    "bytes or not text (%zu bytes)", e->len);
+	if (blmove_mode(q) && e->type == REDIS_REPLY_STRING &&
+	    pw_redis_command(q->cmd, on_bad_id_dropped, NULL, 0, 4, argv, argvlen) != 0)
+		log_debug(NULL, "bad-id", "not dropped yet: the next reconcile tries again");
+}
+
 static void
 take_string(struct pw_queue *q, const redisReply *e, bool recovered)
 {
 	char *id;
 
-	if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len > 1024 ||
-	    memchr(e->str, '\0', e->len) != NULL) {
-		log_warn(NULL, "bad-id", "ignored an id that is empty, too long or "
-		    "not text in %s", recovered ? q->processing_key : q->cfg->queue_key);
+	if (!valid_id(e)) {
+		drop_bad_id(q, e);
 		return;
 	}
 	id = pw_xstrndup(e->str, e->len);
@@ -151,9 +185,8 @@ on_reconcile(struct pw_redis *r, redisReply *reply, void *arg)
 	if (reply == NULL)
 		return;		/* the fetch connection is down; redone when it is back */
 	if (reply->type != REDIS_REPLY_ARRAY) {
-		log_error(NULL, "reconcile-failed", "LRANGE %s: %s", q->processing_key,
-		    reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
-		pw_redis_reset(q->fetch);
+		fetch_failed(q, reply->type == REDIS_REPLY_ERROR ? reply->str :
+		    "unexpected reply to LRANGE");
 		return;
 	}
 	q->reconcile_wanted = false;
@@ -161,8 +194,10 @@ on_reconcile(struct pw_redis *r, redisReply *reply, void *arg)
 		const redisReply *e = reply->element[i];
 		char id[1025];
 
-		if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len >= sizeof id)
+		if (!valid_id(e)) {
+			drop_bad_id(q, e);
 			continue;
+		}
 		memcpy(id, e->str, e->len);
 		id[e->len] = '\0';
 		if (q->events.has_id(q->arg, id))
@@ -196,10 +231,10 @@ on_batch(struct pw_redis *r, redisReply *reply, void *arg)
 			take_string(q, reply->element[i], false);
 		n = reply->elements;
 	} else if (reply->type == REDIS_REPLY_ERROR) {
-		log_error(NULL, "fetch-failed", "%s", reply->str);
-		pw_redis_reset(q->fetch);
+		fetch_failed(q, reply->str);
 		return;
 	}
+	q->fetch_errors = 0;
 	/*
 	 * Fewer ids than asked for (or nil): the queue is empty for now.  Not
 	 * "fewer than free slots": a batch is capped at BATCH_MAX and slots
@@ -227,11 +262,36 @@ on_block(struct pw_redis *r, redisReply *reply, void *arg)
 	} else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {	/* BLPOP */
 		take_string(q, reply->element[1], false);
 		q->queue_empty = false;
-	} else if (reply->type == REDIS_REPLY_ERROR) {
-		/* e.g. "UNBLOCKED force unblock" during a failover: just retry. */
-		log_warn(NULL, "fetch-failed", "%s", reply->str);
+	} else if (reply->type == REDIS_REPLY_ERROR &&
+	    strncmp(reply->str, "UNBLOCKED", 9) != 0) {
+		/* "UNBLOCKED force unblock" (failover) is retried at once; others wait. */
+		fetch_failed(q, reply->str);
+		return;
 	}
+	q->fetch_errors = 0;
 	event_active(q->kick_ev, EV_TIMEOUT, 0);
+}
+
+/*
+ * An error reply (OOM, READONLY, LOADING, WRONGTYPE on a key...) comes on a
+ * healthy connection and would come again at once: wait, 1 s doubling to 5 s.
+ */
+static void
+fetch_failed(struct pw_queue *q, const char *why)
+{
+	struct timeval tv = { 1, 0 };
+	unsigned i;
+
+	for (i = 1; i < q->fetch_errors && tv.tv_sec < 5; i++)
+		tv.tv_sec *= 2;
+	if (tv.tv_sec > 5)
+		tv.tv_sec = 5;
+	if (q->fetch_errors == 0)
+		log_warn(NULL, "fetch-failed", "%s; retrying every few seconds", why);
+	else
+		log_debug(NULL, "fetch-failed", "%s", why);
+	q->fetch_errors++;
+	evtimer_add(q->backoff_ev, &tv);
 }
 
 static void
@@ -320,17 +380,18 @@ fetch_next(struct pw_queue *q)
 			close_fetch(q);
 		return;
 	}
-	if (q->fetching != FETCH_NONE || !pw_redis_ready(q->fetch))
+	if (q->fetching != FETCH_NONE || !pw_redis_ready(q->fetch) ||
+	    evtimer_pending(q->backoff_ev, NULL))
 		return;
+	free_slots = q->events.free_slots(q->arg);
+	if (free_slots == 0)
+		return;		/* a freed slot kicks again */
 	if (q->reconcile_wanted) {
 		/* A snapshot taken while an LREM is in flight could be stale. */
 		if (q->acks_inflight == 0)
 			send_reconcile(q);
 		return;
 	}
-	free_slots = q->events.free_slots(q->arg);
-	if (free_slots == 0)
-		return;
 	if (!q->queue_empty)
 		send_batch(q, free_slots < BATCH_MAX ? free_slots : BATCH_MAX);
 	else if (q->cfg->exit_when_idle) {
@@ -421,7 +482,9 @@ pw_queue_create(struct event_base *base, const struct pw_config *cfg,
 	q->kick_ev = event_new(base, -1, 0, on_kick, q);
 	q->reconcile_ev = event_new(base, -1, EV_PERSIST, on_reconcile_timer, q);
 	q->unblock_failed_ev = event_new(base, -1, 0, on_unblock_failed, q);
-	if (q->kick_ev == NULL || q->reconcile_ev == NULL || q->unblock_failed_ev == NULL)
+	q->backoff_ev = evtimer_new(base, on_kick, q);
+	if (q->kick_ev == NULL || q->reconcile_ev == NULL || q->unblock_failed_ev == NULL ||
+	    q->backoff_ev == NULL)
 		pw_fatal("out of memory creating queue events");
 	return q;
 }
@@ -650,6 +713,7 @@ pw_queue_destroy(struct pw_queue *q)
 	event_free(q->kick_ev);
 	event_free(q->reconcile_ev);
 	event_free(q->unblock_failed_ev);
+	event_free(q->backoff_ev);
 	free(q->processing_key);
 	free(q);
 }

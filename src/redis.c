@@ -202,13 +202,22 @@ pw_redis_command(struct pw_redis *r, pw_redis_reply_fn fn, void *arg,
 }
 
 static void
-drop_now(struct pw_redis *r)
+drop_now(struct pw_redis *r, const char *why)
 {
+	bool connected;
+
 	r->drop_wanted = false;
-	if (r->ac != NULL) {
-		/* Pending replies get NULL, then on_disconnect runs and calls conn_gone(). */
-		redisAsyncFree(r->ac);
-	}
+	if (r->ac == NULL)
+		return;
+	/*
+	 * Pending replies get NULL, then on_disconnect runs and calls
+	 * conn_gone().  hiredis skips on_disconnect for a context that never
+	 * connected, so that case is ours to finish.
+	 */
+	connected = (r->ac->c.flags & REDIS_CONNECTED) != 0;
+	redisAsyncFree(r->ac);
+	if (!connected)
+		conn_gone(r, why);
 }
 
 static void
@@ -219,7 +228,7 @@ drop(struct pw_redis *r)
 		r->drop_wanted = true;
 		event_active(r->drop_ev, EV_TIMEOUT, 0);
 	} else
-		drop_now(r);
+		drop_now(r, "closed by the worker");
 }
 
 static void
@@ -230,7 +239,7 @@ on_drop(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (r->drop_wanted)
-		drop_now(r);
+		drop_now(r, "closed by the worker");
 }
 
 static void
@@ -238,8 +247,8 @@ on_handshake_reply(struct pw_redis *r, redisReply *reply, void *arg)
 {
 	const char *step = arg;
 
-	if (reply == NULL)
-		return;		/* conn_gone() follows */
+	if (reply == NULL || r->drop_wanted)
+		return;		/* conn_gone() follows; no READY after a failed step */
 	if (reply->type == REDIS_REPLY_ERROR) {
 		/* AUTH errors never echo the password; safe to log as is. */
 		char why[300];
@@ -341,9 +350,7 @@ on_connect_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	snprintf(why, sizeof why, "no connection after %.1fs", r->cfg->connect_timeout);
-	/* Not connected yet, so hiredis will not call on_disconnect. */
-	drop_now(r);
-	conn_gone(r, why);
+	drop_now(r, why);
 }
 
 static void
@@ -482,7 +489,7 @@ pw_redis_destroy(struct pw_redis *r)
 	r->state = CONN_CLOSED;
 	r->events.down = NULL;
 	if (r->ac != NULL)
-		drop_now(r);
+		drop_now(r, "closed by the worker");
 	event_free(r->retry_ev);
 	event_free(r->connect_ev);
 	event_free(r->watchdog_ev);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 #include "harness.h"
@@ -236,6 +237,115 @@ START_TEST(blocked_pop_survives_client_kill)
 }
 END_TEST
 
+/* Calls of one command so far, run or rejected, from INFO commandstats. */
+static long long
+command_calls(const char *name)
+{
+	char *info = h_str("INFO commandstats"), key[64], *p, *end;
+	long long calls = 0;
+
+	snprintf(key, sizeof key, "cmdstat_%s:calls=", name);
+	if (info != NULL && (p = strstr(info, key)) != NULL) {
+		calls = atoll(p + strlen(key));
+		end = strchr(p, '\n');
+		p = strstr(p, "rejected_calls=");
+		if (p != NULL && (end == NULL || p < end))
+			calls += atoll(p + strlen("rejected_calls="));
+	}
+	free(info);
+	return calls;
+}
+
+/*
+ * An error reply to the pop (OOM under noeviction) comes back at once on a
+ * healthy connection: the worker must wait between tries, not spin.
+ */
+START_TEST(fetch_error_backs_off)
+{
+	struct h_worker w;
+	struct h_log *log;
+	long long before, calls;
+
+	h_worker_start(&w, "oom", "--block-timeout", "1s", NULL);
+	ck_assert(h_worker_wait_event(&w, "redis-connected", 2, 10 * h_slow()));
+	h_ok("CONFIG SET maxmemory-policy noeviction");
+	h_ok("CONFIG SET maxmemory 1");
+	before = command_calls("blmove");
+	h_sleep(3);
+	calls = command_calls("blmove") - before;
+	h_ok("CONFIG SET maxmemory 0");
+	printf("BLMOVE calls in 3 s of OOM: %lld\n", calls);
+	ck_assert_msg(calls <= 10, "%lld BLMOVE calls in 3 s: no backoff", calls);
+
+	/* Back to normal: a file queued now is processed. */
+	h_enqueue(H_API_NEW, "after-oom", h_write_entries("ingest/a.json", 2, 10),
+	    "entry", "oom");
+	ck_assert(h_worker_wait_event(&w, "done", 1, 20 * h_slow()));
+	h_worker_signal(&w, SIGTERM);
+	ck_assert_int_eq(h_worker_wait(&w, 30 * h_slow()), 0);
+	log = h_log_load(w.log);
+	ck_assert_uint_eq(h_log_count(log, "fetch-failed", NULL), 1);
+	h_log_free(log);
+}
+END_TEST
+
+/*
+ * More unheld ids in the processing list than free slots: the reconcile
+ * waits for a free slot instead of repeating LRANGE in a loop.
+ */
+START_TEST(reconcile_waits_for_slots)
+{
+	enum { N = 40 };
+	char **ids = h_ids("rc", N);
+	const char *path = h_write_entries("ingest/rc.json", 3000, 40);
+	long long lrange;
+	size_t i;
+
+	for (i = 0; i < N; i++) {
+		h_ok("HSET file:%s file_path %s file_type entry status 1", ids[i], path);
+		h_ok("RPUSH files:processing:rc %s", ids[i]);
+	}
+	{
+		struct h_worker w;
+
+		h_worker_start(&w, "rc", "--max-inflight", "2", "--exit-when-idle", NULL);
+		ck_assert_int_eq(h_worker_wait(&w, 60 * h_slow()), 0);
+	}
+	lrange = command_calls("lrange");
+	printf("LRANGE calls to recover %d ids through 2 slots: %lld\n", N, lrange);
+	ck_assert_msg(lrange <= N, "%lld LRANGE calls for %d ids", lrange, N);
+	h_assert_all_status(ids, N, "2");
+	h_assert_lists_empty("rc");
+	h_strv_free(ids, N);
+}
+END_TEST
+
+/* A handshake that fails (SELECT 99) is retried with backoff, never "up". */
+START_TEST(handshake_failure_backs_off)
+{
+	char url[PATH_MAX + 32];
+	struct h_worker w;
+	struct h_log *log;
+	size_t down, retries;
+
+	snprintf(url, sizeof url, "%s?db=99", H->url);
+	h_worker_start(&w, "hs", "--redis", url, "--log-level", "debug", NULL);
+	h_sleep(3);
+	h_worker_signal(&w, SIGTERM);
+	ck_assert_int_eq(h_worker_wait(&w, 30 * h_slow()), 0);
+	log = h_log_load(w.log);
+	down = h_log_count(log, "redis-down", NULL);
+	retries = h_log_count(log, "redis-retry", NULL);
+	printf("SELECT 99 for 3 s: %zu redis-down, %zu retries\n", down, retries);
+	ck_assert_uint_eq(h_log_count(log, "redis-up", NULL), 0);
+	ck_assert_uint_eq(h_log_count(log, "redis-connected", NULL), 0);
+	ck_assert_uint_eq(down, 2);		/* one per connection */
+	ck_assert_msg(retries <= 30, "%zu reconnects in 3 s: no backoff", retries);
+	ck_assert(strstr(h_log_msg(log, "redis-down", NULL), "SELECT failed") != NULL);
+	h_log_free(log);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -249,6 +359,9 @@ main(void)
 	tc = h_tcase("client-kill", false);
 	tcase_add_test(tc, client_kill_each_connection);
 	tcase_add_test(tc, blocked_pop_survives_client_kill);
+	tcase_add_test(tc, fetch_error_backs_off);
+	tcase_add_test(tc, reconcile_waits_for_slots);
+	tcase_add_test(tc, handshake_failure_backs_off);
 	suite_add_tcase(s, tc);
 	return h_main(s, true);
 }
