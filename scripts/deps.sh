@@ -6,7 +6,8 @@
 set -euo pipefail
 
 packages=(gcc pkg-config meson ninja-build libhiredis-dev libevent-dev
-	libjansson-dev libcurl4-openssl-dev check redis-server redis-tools)
+	libjansson-dev libcurl4-openssl-dev libzstd-dev libsnappy-dev zlib1g-dev
+	check redis-server redis-tools)
 if [ "${1:-}" = "--test" ]; then
 	packages+=(valgrind)
 fi
