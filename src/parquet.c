@@ -46,13 +46,22 @@ enum { PAGE_DATA = 0, PAGE_DICTIONARY = 2 };
 #define MAX_PAGE	((size_t)INT32_MAX)
 #define BUF_UNLIMITED	(SIZE_MAX / 4)
 
-/* Statistics of a chunk: full values, cut only when written out. */
+/*
+ * Statistics of a chunk or a file.  Strings keep only the first
+ * stats_bytes + STATS_SLACK bytes of the min and the max, and whether that
+ * is the whole string: cutting a fixed number of bytes keeps the order
+ * (a <= b implies cut(a) <= cut(b)), so the min of the cuts is the cut of
+ * the min, and the slack is enough to cut at a character boundary later.
+ * A 1 MB string therefore costs no more to track than a short one.
+ */
+#define STATS_SLACK	8
 struct stats {
 	uint64_t	nulls;
 	bool		has;		/* a non-null (non-NaN) value was seen */
 	int64_t		imin, imax;	/* integers, dates, timestamps, booleans */
 	double		dmin, dmax;
-	struct pw_buf	smin, smax;	/* strings */
+	struct pw_buf	smin, smax;	/* strings: leading bytes */
+	bool		smin_whole, smax_whole;
 };
 
 struct col {
@@ -293,18 +302,34 @@ set_bytes(struct pw_buf *b, const char *p, size_t n)
 }
 
 static void
-stats_string(struct stats *s, const char *p, size_t n)
+stats_string(struct stats *s, size_t keep, const char *p, size_t n, bool whole)
 {
+	size_t k = n < keep ? n : keep;
+	int r;
+
+	whole = whole && n <= keep;
 	if (!s->has) {
-		set_bytes(&s->smin, p, n);
-		set_bytes(&s->smax, p, n);
+		set_bytes(&s->smin, p, k);
+		set_bytes(&s->smax, p, k);
+		s->smin_whole = s->smax_whole = whole;
 		s->has = true;
 		return;
 	}
-	if (bytes_cmp(p, n, s->smin.data, s->smin.len) < 0)
-		set_bytes(&s->smin, p, n);
-	else if (bytes_cmp(p, n, s->smax.data, s->smax.len) > 0)
-		set_bytes(&s->smax, p, n);
+	/* Equal leading bytes: a whole string is the shorter, smaller one. */
+	r = bytes_cmp(p, k, s->smin.data, s->smin.len);
+	if (r < 0) {
+		set_bytes(&s->smin, p, k);
+		s->smin_whole = whole;
+	} else if (r == 0) {
+		s->smin_whole = s->smin_whole || whole;
+	}
+	r = bytes_cmp(p, k, s->smax.data, s->smax.len);
+	if (r > 0) {
+		set_bytes(&s->smax, p, k);
+		s->smax_whole = whole;
+	} else if (r == 0) {
+		s->smax_whole = s->smax_whole && whole;
+	}
 }
 
 static void
@@ -340,7 +365,7 @@ stats_double(struct stats *s, double v)
 
 /* Fold a finished chunk's statistics into the file's. */
 static void
-stats_merge(struct stats *f, const struct stats *c, enum pw_pq_type type)
+stats_merge(struct stats *f, const struct stats *c, enum pw_pq_type type, size_t keep)
 {
 	f->nulls += c->nulls;
 	if (!c->has)
@@ -348,8 +373,10 @@ stats_merge(struct stats *f, const struct stats *c, enum pw_pq_type type)
 	switch (type) {
 	case PW_PQ_STRING:
 	case PW_PQ_STRING_LIST:
-		stats_string(f, (const char *)c->smin.data, c->smin.len);
-		stats_string(f, (const char *)c->smax.data, c->smax.len);
+		stats_string(f, keep, (const char *)c->smin.data, c->smin.len,
+		    c->smin_whole);
+		stats_string(f, keep, (const char *)c->smax.data, c->smax.len,
+		    c->smax_whole);
 		break;
 	case PW_PQ_DOUBLE:
 		stats_double(f, c->dmin);
@@ -515,8 +542,8 @@ check_schema(const struct pw_pq_column *cols, size_t n, const struct pw_pq_optio
 		pw_error_set(err, "dictionary_bytes must be at most 1 GiB");
 		return -1;
 	}
-	if (o->stats_bytes == 0) {
-		pw_error_set(err, "stats_bytes must not be 0");
+	if (o->stats_bytes == 0 || o->stats_bytes > (1u << 20)) {
+		pw_error_set(err, "stats_bytes must be 1 byte to 1 MiB");
 		return -1;
 	}
 	return 0;
@@ -638,13 +665,13 @@ dict_add(struct col *c, const char *p, size_t n, uint64_t h)
 	uint32_t i = c->dict_n;
 
 	if (c->dict_n == c->dict_cap) {
-		c->dict_cap = c->dict_cap == 0 ? 256 : c->dict_cap * 2;
+		c->dict_cap = c->dict_cap == 0 ? 32 : c->dict_cap * 2;
 		c->dict_off = pw_xrealloc(c->dict_off, c->dict_cap * sizeof *c->dict_off);
 		c->dict_hash = pw_xrealloc(c->dict_hash, c->dict_cap * sizeof *c->dict_hash);
 	}
 	/* Keep the table at most half full. */
 	if ((c->dict_n + 1) * 2 > c->nslots)
-		dict_rehash(c, c->nslots == 0 ? 1024 : c->nslots * 2);
+		dict_rehash(c, c->nslots == 0 ? 64 : c->nslots * 2);
 	c->dict_off[i] = (uint32_t)c->dict.len;
 	c->dict_hash[i] = h;
 	put_le32(len, (uint32_t)n);
@@ -832,27 +859,28 @@ stat_bytes(const struct pw_pq_writer *w, const struct col *c, const struct stats
 	if (!s->has)
 		return false;
 	switch (c->phys) {
-	case T_BYTE_ARRAY:
-		n = pw_utf8_cut((const char *)s->smin.data, s->smin.len, w->opt.stats_bytes);
-		*min_exact = n == s->smin.len;
-		set_bytes(min, (const char *)s->smin.data, n);
-		n = pw_utf8_cut((const char *)s->smax.data, s->smax.len, w->opt.stats_bytes);
-		if (n == s->smax.len) {
-			set_bytes(max, (const char *)s->smax.data, n);
-		} else {
-			/* A cut max is below the real one; its successor is above. */
-			if (n == 0)
-				n = pw_utf8_cut((const char *)s->smax.data, s->smax.len,
-				    w->opt.stats_bytes + 4);
-			if (pw_buf_reserve(max, n + 1) == -1)
-				abort();
-			max->len = pw_utf8_successor((const char *)s->smax.data, n,
-			    (char *)max->data);
-			if (max->len == 0)
-				return false;
-			*max_exact = false;
+	case T_BYTE_ARRAY: {
+		const char *lo = (const char *)s->smin.data, *hi = (const char *)s->smax.data;
+		size_t cut = w->opt.stats_bytes;
+
+		*min_exact = s->smin_whole && s->smin.len <= cut;
+		n = pw_utf8_cut(lo, s->smin.len, cut);
+		set_bytes(min, lo, n);
+		if (s->smax_whole && s->smax.len <= cut) {
+			set_bytes(max, hi, s->smax.len);
+			return true;
 		}
-		return true;
+		/* A cut max is below the real one; its successor is above.
+		 * Keep at least one character (STATS_SLACK covers it). */
+		n = pw_utf8_cut(hi, s->smax.len, cut);
+		if (n == 0)
+			n = pw_utf8_cut(hi, s->smax.len, cut + 4);
+		if (pw_buf_reserve(max, n + 1) == -1)
+			abort();
+		max->len = pw_utf8_successor(hi, n, (char *)max->data);
+		*max_exact = false;
+		return max->len > 0;
+	}
 	case T_DOUBLE: {
 		double lo = s->dmin, hi = s->dmax;
 		uint64_t u;
@@ -1049,7 +1077,7 @@ flush_row_group(struct pw_pq_writer *w, struct pw_error *err)
 			goto internal;
 		raw_total += c->chunk_raw + dict_raw;
 
-		stats_merge(&c->fs, &c->cs, c->type);
+		stats_merge(&c->fs, &c->cs, c->type, w->opt.stats_bytes + STATS_SLACK);
 		stats_reset(&c->cs);
 		/* Give the chunk's memory back: the next row group may be
 		 * smaller, and an idle writer should hold little. */
@@ -1209,7 +1237,7 @@ put_level(struct col *c, unsigned rep, unsigned def)
 
 /* Append one string value to the page, in the dictionary or PLAIN. */
 static void
-put_string(struct col *c, const char *p, size_t n)
+put_string(struct col *c, size_t keep, const char *p, size_t n)
 {
 	if (c->dict_on) {
 		uint64_t h = hash_bytes(p, n);
@@ -1228,7 +1256,7 @@ put_string(struct col *c, const char *p, size_t n)
 			abort();
 	}
 	c->nvalues++;
-	stats_string(&c->cs, p, n);
+	stats_string(&c->cs, keep, p, n, true);
 }
 
 /*
@@ -1285,7 +1313,7 @@ put_value(struct pw_pq_writer *w, struct col *c, const struct pw_pq_value *v,
 	switch (c->type) {
 	case PW_PQ_STRING:
 		put_level(c, 0, c->max_def);
-		put_string(c, v->u.s.p, v->u.s.n);
+		put_string(c, w->opt.stats_bytes + STATS_SLACK, v->u.s.p, v->u.s.n);
 		return 0;
 	case PW_PQ_STRING_LIST: {
 		/* def: list present = max_def - 2, item present (null) = max_def - 1,
@@ -1303,7 +1331,7 @@ put_value(struct pw_pq_writer *w, struct col *c, const struct pw_pq_value *v,
 				put_level(c, i > 0, c->max_def - 1);
 			} else {
 				put_level(c, i > 0, c->max_def);
-				put_string(c, it->p, it->n);
+				put_string(c, w->opt.stats_bytes + STATS_SLACK, it->p, it->n);
 			}
 		}
 		return 0;
