@@ -45,6 +45,7 @@ enum { PAGE_DATA = 0, PAGE_DICTIONARY = 2 };
 /* Readers take page sizes and string lengths as int32. */
 #define MAX_PAGE	((size_t)INT32_MAX)
 #define BUF_UNLIMITED	(SIZE_MAX / 4)
+#define MAX_LIST_ITEMS	(1u << 28)
 
 /*
  * Statistics of a chunk or a file.  Strings keep only the first
@@ -1193,6 +1194,10 @@ check_value(const struct pw_pq_writer *w, const struct col *c, const struct pw_p
 		if (v->u.list.items == NULL && v->u.list.n > 0)
 			return refuse(err, w, c, "a list of %zu items has no items",
 			    v->u.list.n);
+		/* Page headers count levels in an int32. */
+		if (v->u.list.n > MAX_LIST_ITEMS)
+			return refuse(err, w, c, "a list of %zu items is over the limit of %u",
+			    v->u.list.n, MAX_LIST_ITEMS);
 		for (size_t i = 0; i < v->u.list.n; i++) {
 			const struct pw_pq_str *it = &v->u.list.items[i];
 			char where[48];
