@@ -113,6 +113,7 @@ struct pw_pq_writer {
 	uint64_t		 rows;		/* accepted, whole file */
 	uint64_t		 group_rows;	/* in the open row group */
 	uint64_t		 offset;	/* bytes given to the sink */
+	size_t			 held;		/* buffered bytes: see pw_pq_held_bytes() */
 	bool			 failed;	/* a sink or codec failure: nothing more */
 	bool			 closed;
 
@@ -463,22 +464,57 @@ col_finish(struct col *c)
 	stats_finish(&c->fs);
 }
 
+/* What w->held should be; the running count is checked against it once
+ * per row group (summing every row would cost more than the encoding). */
 static size_t
-col_held(const struct col *c)
+held_recount(const struct pw_pq_writer *w)
 {
-	return c->values.len + c->idx.len + c->def.len + c->rep.len + c->chunk.len +
-	    c->dict.len + (size_t)c->dict_cap * 12 + (size_t)c->nslots * 4 +
-	    c->cs.smin.len + c->cs.smax.len + c->fs.smin.len + c->fs.smax.len;
+	size_t n = w->rgs.len;
+
+	for (size_t i = 0; i < w->ncols; i++) {
+		const struct col *c = &w->cols[i];
+
+		n += c->values.len + c->idx.len + c->def.len + c->rep.len + c->chunk.len +
+		    c->dict.len + (size_t)c->dict_cap * 12 + (size_t)c->nslots * 4;
+	}
+	return n;
 }
 
 size_t
 pw_pq_held_bytes(const struct pw_pq_writer *w)
 {
-	size_t n = w->rgs.len;
+	return w->held;
+}
 
-	for (size_t i = 0; i < w->ncols; i++)
-		n += col_held(&w->cols[i]);
-	return n;
+/* Append to a buffer the writer counts.  Column buffers have no limit of
+ * their own: the memory limit is applied to whole rows before they go in. */
+static inline void
+put(struct pw_pq_writer *w, struct pw_buf *b, const void *p, size_t n)
+{
+	if (n == 0)
+		return;
+	if (b->cap - b->len < n && pw_buf_reserve(b, n) == -1)
+		abort();
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	w->held += n;
+}
+
+static inline void
+put_byte(struct pw_pq_writer *w, struct pw_buf *b, unsigned char v)
+{
+	if (b->cap == b->len && pw_buf_reserve(b, 1) == -1)
+		abort();
+	b->data[b->len++] = v;
+	w->held++;
+}
+
+/* Empty a counted buffer, keeping its memory for the next page. */
+static void
+drop(struct pw_pq_writer *w, struct pw_buf *b)
+{
+	w->held -= b->len;
+	pw_buf_reset(b);
 }
 
 uint64_t
@@ -642,10 +678,11 @@ dict_find(const struct col *c, const char *p, size_t n, uint64_t h, uint32_t *id
 }
 
 static void
-dict_rehash(struct col *c, uint32_t nslots)
+dict_rehash(struct pw_pq_writer *w, struct col *c, uint32_t nslots)
 {
 	uint32_t mask = nslots - 1;
 
+	w->held += (size_t)(nslots - c->nslots) * 4;
 	free(c->slots);
 	c->slots = pw_xcalloc(nslots, sizeof *c->slots);
 	c->nslots = nslots;
@@ -660,24 +697,27 @@ dict_rehash(struct col *c, uint32_t nslots)
 
 /* The caller has checked that the entry fits within dictionary_bytes. */
 static uint32_t
-dict_add(struct col *c, const char *p, size_t n, uint64_t h)
+dict_add(struct pw_pq_writer *w, struct col *c, const char *p, size_t n, uint64_t h)
 {
 	unsigned char len[4];
 	uint32_t i = c->dict_n;
 
 	if (c->dict_n == c->dict_cap) {
+		uint32_t old = c->dict_cap;
+
 		c->dict_cap = c->dict_cap == 0 ? 32 : c->dict_cap * 2;
+		w->held += (size_t)(c->dict_cap - old) * 12;
 		c->dict_off = pw_xrealloc(c->dict_off, c->dict_cap * sizeof *c->dict_off);
 		c->dict_hash = pw_xrealloc(c->dict_hash, c->dict_cap * sizeof *c->dict_hash);
 	}
 	/* Keep the table at most half full. */
 	if ((c->dict_n + 1) * 2 > c->nslots)
-		dict_rehash(c, c->nslots == 0 ? 64 : c->nslots * 2);
+		dict_rehash(w, c, c->nslots == 0 ? 64 : c->nslots * 2);
 	c->dict_off[i] = (uint32_t)c->dict.len;
 	c->dict_hash[i] = h;
 	put_le32(len, (uint32_t)n);
-	if (pw_buf_append(&c->dict, len, 4) == -1 || pw_buf_append(&c->dict, p, n) == -1)
-		abort();	/* unlimited buffer */
+	put(w, &c->dict, len, 4);
+	put(w, &c->dict, p, n);
 	c->dict_n++;
 
 	uint32_t mask = c->nslots - 1, slot = (uint32_t)h & mask;
@@ -688,10 +728,10 @@ dict_add(struct col *c, const char *p, size_t n, uint64_t h)
 }
 
 static void
-dict_reset(struct col *c)
+dict_reset(struct pw_pq_writer *w, struct col *c)
 {
 	c->dict_n = 0;
-	pw_buf_reset(&c->dict);
+	drop(w, &c->dict);
 	if (c->slots != NULL)
 		memset(c->slots, 0, c->nslots * sizeof *c->slots);
 }
@@ -745,17 +785,18 @@ page_header(struct pw_pq_writer *w, int type, size_t raw, size_t packed,
 	return pw_thrift_struct_end(&t);
 }
 
-/* Compress w->page into w->zpage; both must fit Parquet's int32 sizes. */
+/* Compress src into w->zpage; both must fit Parquet's int32 sizes. */
 static int
-compress_page(struct pw_pq_writer *w, const char *colname, struct pw_error *err)
+compress_page(struct pw_pq_writer *w, const char *colname, const struct pw_buf *src,
+    struct pw_error *err)
 {
 	pw_buf_reset(&w->zpage);
-	if (w->page.len > MAX_PAGE) {
+	if (src->len > MAX_PAGE) {
 		pw_error_set(err, "column \"%s\": a page of %zu bytes is over Parquet's 2 GiB limit",
-		    colname, w->page.len);
+		    colname, src->len);
 		return -1;
 	}
-	if (pw_compress(w->comp, w->page.data, w->page.len, &w->zpage, err) == -1) {
+	if (pw_compress(w->comp, src->data, src->len, &w->zpage, err) == -1) {
 		pw_error_prefix(err, "column \"%s\"", colname);
 		return -1;
 	}
@@ -812,23 +853,23 @@ flush_page(struct pw_pq_writer *w, struct col *c, struct pw_error *err)
 		if (pw_buf_append(&w->page, c->values.data, c->values.len) == -1)
 			goto internal;
 	}
-	if (compress_page(w, c->name, err) == -1)
+	if (compress_page(w, c->name, &w->page, err) == -1)
 		goto fail;
 	if (page_header(w, PAGE_DATA, w->page.len, w->zpage.len, c->levels,
-	    dict ? E_RLE_DICTIONARY : E_PLAIN) == -1 ||
-	    pw_buf_append(&c->chunk, w->hdr.data, w->hdr.len) == -1 ||
-	    pw_buf_append(&c->chunk, w->zpage.data, w->zpage.len) == -1)
+	    dict ? E_RLE_DICTIONARY : E_PLAIN) == -1)
 		goto internal;
+	put(w, &c->chunk, w->hdr.data, w->hdr.len);
+	put(w, &c->chunk, w->zpage.data, w->zpage.len);
 	c->chunk_raw += w->hdr.len + w->page.len;
 	c->chunk_levels += c->levels;
 	if (dict)
 		c->dict_pages++;
 	else
 		c->plain_pages++;
-	pw_buf_reset(&c->values);
-	pw_buf_reset(&c->idx);
-	pw_buf_reset(&c->def);
-	pw_buf_reset(&c->rep);
+	drop(w, &c->values);
+	drop(w, &c->idx);
+	drop(w, &c->def);
+	drop(w, &c->rep);
 	c->levels = 0;
 	c->nvalues = 0;
 	return 0;
@@ -1039,6 +1080,7 @@ flush_row_group(struct pw_pq_writer *w, struct pw_error *err)
 {
 	struct pw_thrift_w t;
 	uint64_t start = w->offset, raw_total = 0;
+	size_t rgs_before;
 
 	if (w->group_rows == 0)
 		return 0;
@@ -1046,6 +1088,7 @@ flush_row_group(struct pw_pq_writer *w, struct pw_error *err)
 		pw_error_set(err, "a Parquet file holds at most %d row groups", INT16_MAX);
 		goto fail;
 	}
+	rgs_before = w->rgs.len;
 	pw_thrift_w_init(&t, &w->rgs);
 	if (pw_thrift_struct_begin(&t) == -1 ||
 	    pw_thrift_field_begin(&t, PW_THRIFT_LIST, 1) == -1 ||
@@ -1058,19 +1101,16 @@ flush_row_group(struct pw_pq_writer *w, struct pw_error *err)
 		if (flush_page(w, c, err) == -1)
 			goto fail;
 		if (c->dict_pages > 0) {
-			pw_buf_reset(&w->page);
-			if (pw_buf_append(&w->page, c->dict.data, c->dict.len) == -1)
-				goto internal;
-			if (compress_page(w, c->name, err) == -1)
+			if (compress_page(w, c->name, &c->dict, err) == -1)
 				goto fail;
-			if (page_header(w, PAGE_DICTIONARY, w->page.len, w->zpage.len,
+			if (page_header(w, PAGE_DICTIONARY, c->dict.len, w->zpage.len,
 			    c->dict_n, E_PLAIN) == -1)
 				goto internal;
 			if (emit(w, w->hdr.data, w->hdr.len, err) == -1 ||
 			    emit(w, w->zpage.data, w->zpage.len, err) == -1)
 				goto fail;
 			dict_bytes = w->hdr.len + w->zpage.len;
-			dict_raw = w->hdr.len + w->page.len;
+			dict_raw = w->hdr.len + c->dict.len;
 		}
 		if (emit(w, c->chunk.data, c->chunk.len, err) == -1)
 			goto fail;
@@ -1082,10 +1122,11 @@ flush_row_group(struct pw_pq_writer *w, struct pw_error *err)
 		stats_reset(&c->cs);
 		/* Give the chunk's memory back: the next row group may be
 		 * smaller, and an idle writer should hold little. */
+		drop(w, &c->chunk);
 		pw_buf_finish(&c->chunk);
 		c->chunk_levels = c->chunk_raw = 0;
 		c->dict_pages = c->plain_pages = 0;
-		dict_reset(c);
+		dict_reset(w, c);
 		c->dict_on = w->opt.dictionary_bytes > 0 && is_string(c);
 	}
 	if (pw_thrift_field_i64(&t, 2, (int64_t)raw_total) == -1 ||
@@ -1095,6 +1136,8 @@ flush_row_group(struct pw_pq_writer *w, struct pw_error *err)
 	    pw_thrift_field_i16(&t, 7, (int16_t)w->nrgs) == -1 ||
 	    pw_thrift_struct_end(&t) == -1)
 		goto internal;
+	w->held += w->rgs.len - rgs_before;
+	assert(w->held == held_recount(w));
 	w->nrgs++;
 	w->group_rows = 0;
 	return 0;
@@ -1226,49 +1269,64 @@ check_value(const struct pw_pq_writer *w, const struct col *c, const struct pw_p
 	}
 }
 
-static void
-put_level(struct col *c, unsigned rep, unsigned def)
+static inline void
+put_level(struct pw_pq_writer *w, struct col *c, unsigned rep, unsigned def)
 {
-	unsigned char r = (unsigned char)rep, d = (unsigned char)def;
-
-	if (c->max_rep > 0 && pw_buf_append(&c->rep, &r, 1) == -1)
-		abort();
-	if (c->max_def > 0 && pw_buf_append(&c->def, &d, 1) == -1)
-		abort();
+	if (c->max_rep > 0)
+		put_byte(w, &c->rep, (unsigned char)rep);
+	if (c->max_def > 0)
+		put_byte(w, &c->def, (unsigned char)def);
 	c->levels++;
 	if (def < c->max_def)
 		c->cs.nulls++;
 }
 
-/* Append one string value to the page, in the dictionary or PLAIN. */
-static void
-put_string(struct col *c, size_t keep, const char *p, size_t n)
+/*
+ * Append one string value to the page: its dictionary index, or PLAIN once
+ * the chunk's dictionary is full.  When a new string would pass
+ * dictionary_bytes, the page is closed (it ends at a row boundary: lists
+ * made room for all their items first, in dict_make_room()) and the rest
+ * of the chunk is written PLAIN, as parquet-mr and Arrow do.
+ */
+static int
+put_string(struct pw_pq_writer *w, struct col *c, const char *p, size_t n,
+    struct pw_error *err)
 {
 	if (c->dict_on) {
 		uint64_t h = hash_bytes(p, n);
 		uint32_t i;
 
-		if (!dict_find(c, p, n, h, &i))
-			i = dict_add(c, p, n, h);
-		if (pw_buf_append(&c->idx, &i, sizeof i) == -1)
-			abort();
-	} else {
+		if (dict_find(c, p, n, h, &i))
+			goto index;
+		if (c->dict.len + 4 + n <= w->opt.dictionary_bytes &&
+		    c->dict_n < UINT32_MAX / 2) {
+			i = dict_add(w, c, p, n, h);
+			goto index;
+		}
+		if (flush_page(w, c, err) == -1)
+			return -1;
+		c->dict_on = false;
+		goto plain;
+index:
+		put(w, &c->idx, &i, sizeof i);
+		goto done;
+	}
+plain:
+	{
 		unsigned char len[4];
 
 		put_le32(len, (uint32_t)n);
-		if (pw_buf_append(&c->values, len, 4) == -1 ||
-		    pw_buf_append(&c->values, p, n) == -1)
-			abort();
+		put(w, &c->values, len, 4);
+		put(w, &c->values, p, n);
 	}
+done:
 	c->nvalues++;
-	stats_string(&c->cs, keep, p, n, true);
+	stats_string(&c->cs, w->opt.stats_bytes + STATS_SLACK, p, n, true);
+	return 0;
 }
 
-/*
- * The dictionary must take all of a row's new strings or none: if they
- * would pass dictionary_bytes, close the page (it ends at a row boundary)
- * and write this chunk's later pages PLAIN, as parquet-mr and Arrow do.
- */
+/* A list's new strings go into the dictionary all together or not at all,
+ * so that a page never ends inside a row. */
 static int
 dict_make_room(struct pw_pq_writer *w, struct col *c, const struct pw_pq_value *v,
     struct pw_error *err)
@@ -1276,22 +1334,13 @@ dict_make_room(struct pw_pq_writer *w, struct col *c, const struct pw_pq_value *
 	size_t add = 0, entries = 0;
 	uint32_t idx;
 
-	if (!c->dict_on || v->kind == PW_PQ_V_NULL)
-		return 0;
-	if (v->kind == PW_PQ_V_STRING) {
-		if (!dict_find(c, v->u.s.p, v->u.s.n, hash_bytes(v->u.s.p, v->u.s.n), &idx)) {
-			add = 4 + v->u.s.n;
-			entries = 1;
-		}
-	} else {
-		for (size_t i = 0; i < v->u.list.n; i++) {
-			const struct pw_pq_str *it = &v->u.list.items[i];
+	for (size_t i = 0; i < v->u.list.n; i++) {
+		const struct pw_pq_str *it = &v->u.list.items[i];
 
-			if (it->p != NULL && !dict_find(c, it->p, it->n,
-			    hash_bytes(it->p, it->n), &idx)) {
-				add += 4 + it->n;
-				entries++;
-			}
+		if (it->p != NULL && !dict_find(c, it->p, it->n,
+		    hash_bytes(it->p, it->n), &idx)) {
+			add += 4 + it->n;
+			entries++;
 		}
 	}
 	if (add == 0 || (c->dict.len + add <= w->opt.dictionary_bytes &&
@@ -1309,34 +1358,38 @@ put_value(struct pw_pq_writer *w, struct col *c, const struct pw_pq_value *v,
 {
 	unsigned char b[8];
 
-	if (dict_make_room(w, c, v, err) == -1)
-		return -1;
 	if (v->kind == PW_PQ_V_NULL) {
-		put_level(c, 0, 0);
+		put_level(w, c, 0, 0);
 		return 0;
 	}
 	switch (c->type) {
 	case PW_PQ_STRING:
-		put_level(c, 0, c->max_def);
-		put_string(c, w->opt.stats_bytes + STATS_SLACK, v->u.s.p, v->u.s.n);
+		/* Value first: a dictionary overflow closes the page, and this
+		 * row's level belongs to the next one. */
+		if (put_string(w, c, v->u.s.p, v->u.s.n, err) == -1)
+			return -1;
+		put_level(w, c, 0, c->max_def);
 		return 0;
 	case PW_PQ_STRING_LIST: {
 		/* def: list present = max_def - 2, item present (null) = max_def - 1,
 		 * item value = max_def; rep 0 starts the row, 1 continues it. */
 		unsigned present = c->max_def - 2;
 
+		if (c->dict_on && dict_make_room(w, c, v, err) == -1)
+			return -1;
 		if (v->u.list.n == 0) {
-			put_level(c, 0, present);
+			put_level(w, c, 0, present);
 			return 0;
 		}
 		for (size_t i = 0; i < v->u.list.n; i++) {
 			const struct pw_pq_str *it = &v->u.list.items[i];
 
 			if (it->p == NULL) {
-				put_level(c, i > 0, c->max_def - 1);
+				put_level(w, c, i > 0, c->max_def - 1);
 			} else {
-				put_level(c, i > 0, c->max_def);
-				put_string(c, w->opt.stats_bytes + STATS_SLACK, it->p, it->n);
+				put_level(w, c, i > 0, c->max_def);
+				if (put_string(w, c, it->p, it->n, err) == -1)
+					return -1;
 			}
 		}
 		return 0;
@@ -1344,15 +1397,13 @@ put_value(struct pw_pq_writer *w, struct col *c, const struct pw_pq_value *v,
 	case PW_PQ_LONG:
 	case PW_PQ_TIMESTAMP:
 		put_le64(b, (uint64_t)v->u.i);
-		if (pw_buf_append(&c->values, b, 8) == -1)
-			abort();
+		put(w, &c->values, b, 8);
 		stats_int(&c->cs, v->u.i);
 		break;
 	case PW_PQ_INTEGER:
 	case PW_PQ_DATE:
 		put_le32(b, (uint32_t)(int32_t)v->u.i);
-		if (pw_buf_append(&c->values, b, 4) == -1)
-			abort();
+		put(w, &c->values, b, 4);
 		stats_int(&c->cs, v->u.i);
 		break;
 	case PW_PQ_DOUBLE: {
@@ -1360,19 +1411,16 @@ put_value(struct pw_pq_writer *w, struct col *c, const struct pw_pq_value *v,
 
 		memcpy(&u, &v->u.d, 8);
 		put_le64(b, u);
-		if (pw_buf_append(&c->values, b, 8) == -1)
-			abort();
+		put(w, &c->values, b, 8);
 		stats_double(&c->cs, v->u.d);
 		break;
 	}
 	case PW_PQ_BOOLEAN:
-		b[0] = v->u.b;
-		if (pw_buf_append(&c->values, b, 1) == -1)
-			abort();
+		put_byte(w, &c->values, v->u.b);
 		stats_int(&c->cs, v->u.b);
 		break;
 	}
-	put_level(c, 0, c->max_def);
+	put_level(w, c, 0, c->max_def);
 	c->nvalues++;
 	return 0;
 }
@@ -1404,10 +1452,10 @@ pw_pq_write_row(struct pw_pq_writer *w, const struct pw_pq_value *values,
 			return -1;
 
 	/* Make room by writing out what is buffered; refuse what cannot fit. */
-	if (pw_pq_held_bytes(w) + need > w->opt.memory_limit && w->group_rows > 0 &&
+	if (w->held + need > w->opt.memory_limit && w->group_rows > 0 &&
 	    flush_row_group(w, err) == -1)
 		return -1;
-	if (pw_pq_held_bytes(w) + need > w->opt.memory_limit) {
+	if (w->held + need > w->opt.memory_limit) {
 		pw_error_set(err, "row %" PRIu64 ": it needs %zu bytes, over the Parquet writer's memory limit of %zu bytes",
 		    w->rows, need, w->opt.memory_limit);
 		return -1;
@@ -1427,7 +1475,7 @@ pw_pq_write_row(struct pw_pq_writer *w, const struct pw_pq_value *values,
 			if (flush_page(w, c, err) == -1)
 				return -1;
 	}
-	if (pw_pq_held_bytes(w) >= w->opt.row_group_bytes ||
+	if (w->held >= w->opt.row_group_bytes ||
 	    (w->opt.row_group_rows > 0 && w->group_rows >= w->opt.row_group_rows))
 		return flush_row_group(w, err);
 	return 0;
