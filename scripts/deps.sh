@@ -3,6 +3,7 @@
 # skipping those already installed.  Used by quickstart.sh and test.sh.
 #   ./scripts/deps.sh            build + run
 #   ./scripts/deps.sh --test     also what the test suites need
+#   ./scripts/deps.sh --fuzz     also clang and libFuzzer (scripts/fuzz.sh)
 set -euo pipefail
 
 packages=(gcc pkg-config meson ninja-build libhiredis-dev libevent-dev
@@ -10,6 +11,11 @@ packages=(gcc pkg-config meson ninja-build libhiredis-dev libevent-dev
 	check redis-server redis-tools)
 if [ "${1:-}" = "--test" ]; then
 	packages+=(valgrind)
+	# tests/interop reads Parquet back with DuckDB and hyparquet from npm.
+	# Only when node is absent: a nodejs from elsewhere brings its own npm.
+	command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+elif [ "${1:-}" = "--fuzz" ]; then
+	packages+=(clang libclang-rt-14-dev)
 fi
 
 missing=()

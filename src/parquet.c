@@ -238,7 +238,8 @@ put_le64(unsigned char *p, uint64_t v)
 static int
 bytes_cmp(const void *a, size_t an, const void *b, size_t bn)
 {
-	int r = memcmp(a, b, an < bn ? an : bn);
+	size_t n = an < bn ? an : bn;
+	int r = n > 0 ? memcmp(a, b, n) : 0;	/* an empty buffer's pointer may be NULL */
 
 	if (r != 0)
 		return r;
@@ -727,13 +728,21 @@ dict_add(struct pw_pq_writer *w, struct col *c, const char *p, size_t n, uint64_
 	return i;
 }
 
+/* A chunk's dictionary goes with it, tables and all, so that a written row
+ * group leaves nothing behind but its footer entry. */
 static void
 dict_reset(struct pw_pq_writer *w, struct col *c)
 {
-	c->dict_n = 0;
 	drop(w, &c->dict);
-	if (c->slots != NULL)
-		memset(c->slots, 0, c->nslots * sizeof *c->slots);
+	pw_buf_finish(&c->dict);
+	w->held -= (size_t)c->dict_cap * 12 + (size_t)c->nslots * 4;
+	free(c->dict_off);
+	free(c->dict_hash);
+	free(c->slots);
+	c->dict_off = NULL;
+	c->dict_hash = NULL;
+	c->slots = NULL;
+	c->dict_n = c->dict_cap = c->nslots = 0;
 }
 
 /* ---- Pages ---- */
@@ -1193,6 +1202,21 @@ check_utf8(const struct pw_pq_writer *w, const struct col *c, const char *p, siz
 	return 0;
 }
 
+/* What the dictionary's tables may grow by if k new strings go in. */
+static size_t
+dict_growth(const struct col *c, size_t k)
+{
+	size_t n = 0;
+
+	if (!c->dict_on)
+		return 0;
+	if (c->dict_n + k > c->dict_cap)
+		n += (c->dict_cap == 0 ? 32 : (size_t)c->dict_cap) * 12;
+	if ((c->dict_n + k) * 2 > c->nslots)
+		n += (c->nslots == 0 ? 64 : (size_t)c->nslots) * 4;
+	return n;
+}
+
 /* Check one value against its column; add the bytes it will take to *need. */
 static int
 check_value(const struct pw_pq_writer *w, const struct col *c, const struct pw_pq_value *v,
@@ -1231,7 +1255,7 @@ check_value(const struct pw_pq_writer *w, const struct col *c, const struct pw_p
 	case PW_PQ_STRING:
 		if (check_utf8(w, c, v->u.s.p, v->u.s.n, "", err) == -1)
 			return -1;
-		*need += 9 + v->u.s.n;
+		*need += 9 + v->u.s.n + dict_growth(c, 1);
 		return 0;
 	case PW_PQ_STRING_LIST:
 		if (v->u.list.items == NULL && v->u.list.n > 0)
@@ -1254,7 +1278,7 @@ check_value(const struct pw_pq_writer *w, const struct col *c, const struct pw_p
 				return -1;
 			*need += 10 + it->n;
 		}
-		*need += 2;
+		*need += 2 + dict_growth(c, v->u.list.n);
 		return 0;
 	case PW_PQ_INTEGER:
 	case PW_PQ_DATE:
@@ -1451,15 +1475,19 @@ pw_pq_write_row(struct pw_pq_writer *w, const struct pw_pq_value *values,
 		if (check_value(w, &w->cols[i], &values[i], &need, err) == -1)
 			return -1;
 
-	/* Make room by writing out what is buffered; refuse what cannot fit. */
-	if (w->held + need > w->opt.memory_limit && w->group_rows > 0 &&
-	    flush_row_group(w, err) == -1)
-		return -1;
-	if (w->held + need > w->opt.memory_limit) {
+	/*
+	 * The limit caps the open row group (the footer's entries, w->rgs,
+	 * grow with the file instead).  Refuse a row that cannot fit even in
+	 * an empty row group before touching anything; make room for one
+	 * that can.
+	 */
+	if (need > w->opt.memory_limit) {
 		pw_error_set(err, "row %" PRIu64 ": it needs %zu bytes, over the Parquet writer's memory limit of %zu bytes",
 		    w->rows, need, w->opt.memory_limit);
 		return -1;
 	}
+	if (w->held - w->rgs.len + need > w->opt.memory_limit && flush_row_group(w, err) == -1)
+		return -1;
 
 	for (size_t i = 0; i < w->ncols; i++)
 		if (put_value(w, &w->cols[i], &values[i], err) == -1)
@@ -1475,7 +1503,8 @@ pw_pq_write_row(struct pw_pq_writer *w, const struct pw_pq_value *values,
 			if (flush_page(w, c, err) == -1)
 				return -1;
 	}
-	if (w->held >= w->opt.row_group_bytes ||
+	/* A row group is measured by its own bytes, not the footer's. */
+	if (w->held - w->rgs.len >= w->opt.row_group_bytes ||
 	    (w->opt.row_group_rows > 0 && w->group_rows >= w->opt.row_group_rows))
 		return flush_row_group(w, err);
 	return 0;

@@ -6,7 +6,7 @@
  * in order, so the same writer fills a local file or an upload stream.
  * Only the current row group is held in memory: it is written out once it
  * reaches opt.row_group_bytes (or row_group_rows), and no row is ever
- * accepted that would take the writer past opt.memory_limit.
+ * accepted that would take the row group past opt.memory_limit.
  *
  * What it writes (apache/parquet-format): data pages v1; RLE/bit-packed
  * levels with their 4-byte length; PLAIN values; strings dictionary
@@ -63,7 +63,7 @@ struct pw_pq_options {
 	size_t		 page_bytes;	/* raw value bytes that end a page; default 1 MiB */
 	size_t		 dictionary_bytes; /* per chunk; default 1 MiB; 0 = no dictionaries */
 	size_t		 stats_bytes;	/* string min/max are cut to this; default 64 */
-	size_t		 memory_limit;	/* hard cap on held bytes; default 4 × row_group_bytes */
+	size_t		 memory_limit;	/* cap on the open row group's bytes; default 4 × row_group_bytes */
 	const char	*created_by;	/* default "portada-worker version <PW_PQ_VERSION>" */
 };
 
@@ -198,7 +198,14 @@ int pw_pq_write_row(struct pw_pq_writer *w, const struct pw_pq_value *values,
 /* Rows accepted so far. */
 uint64_t pw_pq_rows(const struct pw_pq_writer *w);
 
-/* Bytes held in memory right now (pages, dictionaries, scratch). */
+/*
+ * Bytes held right now: the open row group's pages, levels and
+ * dictionaries, which row_group_bytes ends and memory_limit caps, plus the
+ * footer entries of the row groups already written (about 150 bytes per
+ * column and row group; a caller bounds them by bounding the file).  Not
+ * counted: a fixed 4 × (stats_bytes + 8) per column for statistics, and
+ * the scratch of one page and its compressed form.
+ */
 size_t pw_pq_held_bytes(const struct pw_pq_writer *w);
 
 /*
