@@ -670,7 +670,7 @@ dict_find(const struct col *c, const char *p, size_t n, uint64_t h, uint32_t *id
 		d = c->dict.data + c->dict_off[e - 1];
 		len = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 |
 		    (uint32_t)d[3] << 24;
-		if (len == n && memcmp(d + 4, p, n) == 0) {
+		if (len == n && (n == 0 || memcmp(d + 4, p, n) == 0)) {
 			*idx = e - 1;
 			return true;
 		}
@@ -1202,19 +1202,39 @@ check_utf8(const struct pw_pq_writer *w, const struct col *c, const char *p, siz
 	return 0;
 }
 
-/* What the dictionary's tables may grow by if k new strings go in. */
+/* What tables holding n of cap entries in nslots grow by to take k more. */
 static size_t
-dict_growth(const struct col *c, size_t k)
+table_growth(size_t n, size_t cap, size_t nslots, size_t k)
 {
-	size_t n = 0;
+	size_t c2 = cap, s2 = nslots;
 
-	if (!c->dict_on)
+	while (c2 < n + k)
+		c2 = c2 == 0 ? 32 : c2 * 2;
+	while ((n + k) * 2 > s2)
+		s2 = s2 == 0 ? 64 : s2 * 2;
+	return (c2 - cap) * 12 + (s2 - nslots) * 4;
+}
+
+/*
+ * What a column's dictionary tables may grow by if k new strings go in:
+ * the worse of the current dictionary and an empty one (making room may
+ * start a new row group, whose dictionary starts from nothing).  No more
+ * entries than dictionary_bytes can hold ever go in.
+ */
+static size_t
+dict_growth(const struct pw_pq_writer *w, const struct col *c, size_t k)
+{
+	size_t max = w->opt.dictionary_bytes / 4 + 1, cur = 0, fresh;
+
+	if (w->opt.dictionary_bytes == 0 || !is_string(c))
 		return 0;
-	if (c->dict_n + k > c->dict_cap)
-		n += (c->dict_cap == 0 ? 32 : (size_t)c->dict_cap) * 12;
-	if ((c->dict_n + k) * 2 > c->nslots)
-		n += (c->nslots == 0 ? 64 : (size_t)c->nslots) * 4;
-	return n;
+	fresh = table_growth(0, 0, 0, k < max ? k : max);
+	if (c->dict_on) {
+		size_t room = (w->opt.dictionary_bytes - c->dict.len) / 4 + 1;
+
+		cur = table_growth(c->dict_n, c->dict_cap, c->nslots, k < room ? k : room);
+	}
+	return cur > fresh ? cur : fresh;
 }
 
 /* Check one value against its column; add the bytes it will take to *need. */
@@ -1255,7 +1275,7 @@ check_value(const struct pw_pq_writer *w, const struct col *c, const struct pw_p
 	case PW_PQ_STRING:
 		if (check_utf8(w, c, v->u.s.p, v->u.s.n, "", err) == -1)
 			return -1;
-		*need += 9 + v->u.s.n + dict_growth(c, 1);
+		*need += 9 + v->u.s.n + dict_growth(w, c, 1);
 		return 0;
 	case PW_PQ_STRING_LIST:
 		if (v->u.list.items == NULL && v->u.list.n > 0)
@@ -1278,7 +1298,7 @@ check_value(const struct pw_pq_writer *w, const struct col *c, const struct pw_p
 				return -1;
 			*need += 10 + it->n;
 		}
-		*need += 2 + dict_growth(c, v->u.list.n);
+		*need += 2 + dict_growth(w, c, v->u.list.n);
 		return 0;
 	case PW_PQ_INTEGER:
 	case PW_PQ_DATE:
@@ -1503,8 +1523,11 @@ pw_pq_write_row(struct pw_pq_writer *w, const struct pw_pq_value *values,
 			if (flush_page(w, c, err) == -1)
 				return -1;
 	}
-	/* A row group is measured by its own bytes, not the footer's. */
+	/* A row group is measured by its own bytes, not the footer's.  Closing
+	 * pages adds headers and codec framing the row was not charged for:
+	 * a group that ends up over the limit is written out at once. */
 	if (w->held - w->rgs.len >= w->opt.row_group_bytes ||
+	    w->held - w->rgs.len > w->opt.memory_limit ||
 	    (w->opt.row_group_rows > 0 && w->group_rows >= w->opt.row_group_rows))
 		return flush_row_group(w, err);
 	return 0;

@@ -587,7 +587,7 @@ static const char *const pool[] = {
 	"naïve café", "Ελληνικά", "Русский текст", "中文字符", "日本語のテキスト",
 	"한국어", "😀", "emoji 🚢⚓🌊", "𝄞 music", "\"quoted\"", "back\\slash",
 	"tab\there", "new\nline", "cr\rlf", "\x01\x02\x1f control", "del \x7f",
-	"\xef\xbb\xbf" "BOM first", "zero-width\xe2\x80\x8bspace", "\xf4\x8f\xbf\xbf max",
+	"\xef\xbb\xbf\x42OM first" /* a BOM, then "BOM first" */, "zero-width\xe2\x80\x8bspace", "\xf4\x8f\xbf\xbf max",
 	"\xed\x9f\xbf before surrogates", "\xee\x80\x80 after surrogates", "\xc2\x80",
 	"~", "z", "zzzz", "A", "0", "9", "-", "Z longer string with spaces and 1234567890",
 };

@@ -266,7 +266,7 @@ START_TEST(memory_limit)
 	}
 	v = pw_pq_string(big, 5000);
 	ck_assert_int_eq(pw_pq_write_row(w, &v, &err), -1);
-	ck_assert_str_eq(err.msg, "row 20: it needs 5009 bytes, over the Parquet writer's "
+	ck_assert_str_eq(err.msg, "row 20: it needs 5649 bytes, over the Parquet writer's "
 	    "memory limit of 4096 bytes");
 	v = pw_pq_string(big, 10);
 	ck_assert_int_eq(pw_pq_write_row(w, &v, &err), 0);
