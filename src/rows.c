@@ -1,0 +1,435 @@
+/*
+ * Records → rows (see include/portada/rows.h).
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portada/rows.h"
+
+struct pw_row_builder {
+	const struct pw_table_spec	*spec;
+	struct pw_pq_value		*values;
+	size_t				*text_off;	/* per column: offset in text, or SIZE_MAX */
+	struct pw_buf			 text;		/* the row's rendered texts */
+	struct pw_pq_str		*voices;	/* pw_row_entity_json()'s scratch */
+	size_t				 voices_cap;
+};
+
+struct pw_row_builder *
+pw_row_builder_create(const struct pw_table_spec *spec)
+{
+	struct pw_row_builder *b = pw_xcalloc(1, sizeof *b);
+
+	b->spec = spec;
+	b->values = pw_xcalloc(spec->ncolumns, sizeof *b->values);
+	b->text_off = pw_xcalloc(spec->ncolumns, sizeof *b->text_off);
+	pw_buf_init(&b->text, SIZE_MAX / 4);
+	return b;
+}
+
+void
+pw_row_builder_destroy(struct pw_row_builder *b)
+{
+	if (b == NULL)
+		return;
+	free(b->values);
+	free(b->text_off);
+	free(b->voices);
+	pw_buf_finish(&b->text);
+	free(b);
+}
+
+static void
+append(struct pw_buf *out, const char *p, size_t n)
+{
+	if (pw_buf_append(out, p, n) == -1)
+		abort();	/* unlimited: the caller capped the record's size */
+}
+
+static bool
+is_empty(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_NULL:
+		return true;
+	case JSON_STRING:
+		return json_string_length(v) == 0;
+	case JSON_ARRAY:
+		return json_array_size(v) == 0;
+	case JSON_OBJECT:
+		return json_object_size(v) == 0;
+	default:
+		return false;
+	}
+}
+
+const json_t *
+pw_row_resolve(const json_t *v)
+{
+	static const char *const order[] = { "calculated_value", "original_value",
+	    "default_value" };
+	bool wrapped = false;
+
+	if (v == NULL || json_is_null(v))
+		return NULL;
+	if (!json_is_object(v))
+		return v;
+	for (size_t i = 0; i < 3; i++) {
+		const json_t *x = json_object_get(v, order[i]);
+
+		if (x == NULL)
+			continue;
+		wrapped = true;
+		if (!is_empty(x))
+			return x;
+	}
+	return wrapped ? NULL : v;
+}
+
+/* The shortest "%.*g" that reads back as the same double, as Python's
+ * repr() does, so 0.1 stays "0.1" (jansson's own output is "%.17g"). */
+static void
+put_real(double d, struct pw_buf *out)
+{
+	char s[40];
+
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(s, sizeof s, "%.*g", prec, d);
+		if (strtod(s, NULL) == d)
+			break;
+	}
+	/* Keep it a JSON real: 3.0 prints as "3" otherwise. */
+	if (strpbrk(s, ".eEn") == NULL)
+		strcat(s, ".0");
+	append(out, s, strlen(s));
+}
+
+static void
+put_json_string(const char *s, size_t n, struct pw_buf *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t run = 0;
+
+	append(out, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6];
+		size_t en = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		append(out, s + run, i - run);
+		run = i + 1;
+		esc[0] = '\\';
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			en = 6;
+		}
+		append(out, esc, en);
+	}
+	append(out, s + run, n - run);
+	append(out, "\"", 1);
+}
+
+/* Compact JSON (no spaces), keys in the order the file had them. */
+static void
+put_json(const json_t *v, struct pw_buf *out)
+{
+	char num[32];
+	size_t i;
+	const char *key;
+	json_t *x;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		bool first = true;
+
+		append(out, "{", 1);
+		json_object_foreach((json_t *)(uintptr_t)v, key, x) {
+			if (!first)
+				append(out, ",", 1);
+			first = false;
+			put_json_string(key, strlen(key), out);
+			append(out, ":", 1);
+			put_json(x, out);
+		}
+		append(out, "}", 1);
+		break;
+	}
+	case JSON_ARRAY:
+		append(out, "[", 1);
+		json_array_foreach(v, i, x) {
+			if (i > 0)
+				append(out, ",", 1);
+			put_json(x, out);
+		}
+		append(out, "]", 1);
+		break;
+	case JSON_STRING:
+		put_json_string(json_string_value(v), json_string_length(v), out);
+		break;
+	case JSON_INTEGER:
+		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		append(out, num, strlen(num));
+		break;
+	case JSON_REAL:
+		put_real(json_real_value(v), out);
+		break;
+	case JSON_TRUE:
+		append(out, "true", 4);
+		break;
+	case JSON_FALSE:
+		append(out, "false", 5);
+		break;
+	case JSON_NULL:
+		append(out, "null", 4);
+		break;
+	}
+}
+
+void
+pw_row_text(const json_t *v, struct pw_buf *out)
+{
+	if (json_is_string(v))
+		append(out, json_string_value(v), json_string_length(v));
+	else
+		put_json(v, out);
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil). */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static bool
+ms_to_days(int64_t ms, int32_t *days)
+{
+	int64_t d = ms / 86400000;
+
+	if (ms % 86400000 != 0 && ms < 0)
+		d--;		/* floor, so that a time before 1970 is the day it falls on */
+	if (d < INT32_MIN || d > INT32_MAX)
+		return false;
+	*days = (int32_t)d;
+	return true;
+}
+
+static bool
+digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return n > 0;
+}
+
+static bool
+string_date(const char *s, size_t n, int32_t *days)
+{
+	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	/* epoch milliseconds */
+	if (digits(s, n) || (n > 1 && s[0] == '-' && digits(s + 1, n - 1))) {
+		char *end;
+		long long ms;
+
+		if (n > 19)
+			return false;
+		ms = strtoll(s, &end, 10);
+		return end == s + n && ms_to_days(ms, days);
+	}
+	/* YYYY-MM-DD[(T| )...] */
+	if (n >= 10 && digits(s, 4) && s[4] == '-' && digits(s + 5, 2) && s[7] == '-' &&
+	    digits(s + 8, 2) && (n == 10 || s[10] == 'T' || s[10] == ' ')) {
+		unsigned y = (unsigned)((s[0] - '0') * 1000 + (s[1] - '0') * 100 +
+		    (s[2] - '0') * 10 + (s[3] - '0'));
+		unsigned m = (unsigned)((s[5] - '0') * 10 + (s[6] - '0'));
+		unsigned d = (unsigned)((s[8] - '0') * 10 + (s[9] - '0'));
+		bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+		if (y == 0 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] ||
+		    (m == 2 && d == 29 && !leap))
+			return false;
+		*days = (int32_t)days_from_civil(y, m, d);
+		return true;
+	}
+	return false;
+}
+
+bool
+pw_row_date(const json_t *v, int32_t *days)
+{
+	v = pw_row_resolve(v);
+	if (v == NULL)
+		return false;
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return string_date(json_string_value(v), json_string_length(v), days);
+	case JSON_INTEGER:
+		return ms_to_days(json_integer_value(v), days);
+	case JSON_REAL: {
+		double d = json_real_value(v);
+
+		if (!isfinite(d) || d != floor(d) || fabs(d) > 9.2e18)
+			return false;
+		return ms_to_days((int64_t)d, days);
+	}
+	default:
+		return false;
+	}
+}
+
+static struct pw_pq_value
+str_or_null(const char *s)
+{
+	return s == NULL ? pw_pq_null() : pw_pq_string(s, strlen(s));
+}
+
+/* Texts are rendered into one buffer that may move while the row is
+ * built, so their pointers are set once it is complete. */
+static void
+fix_texts(struct pw_row_builder *b)
+{
+	for (size_t i = 0; i < b->spec->ncolumns; i++) {
+		if (b->text_off[i] == SIZE_MAX)
+			continue;
+		b->values[i].u.s.p = (const char *)b->text.data + b->text_off[i];
+	}
+}
+
+static struct pw_pq_value
+common(const struct pw_table_column *c, const struct pw_row_meta *meta, uint64_t index)
+{
+	switch (c->from) {
+	case PW_SRC_FILE_ID:
+		return str_or_null(meta->file_id);
+	case PW_SRC_RECORD_INDEX:
+		return pw_pq_int((int64_t)index);
+	case PW_SRC_UPLOADED_BY:
+		return str_or_null(meta->uploaded_by);
+	case PW_SRC_SOURCE_FILENAME:
+		return str_or_null(meta->source_filename);
+	case PW_SRC_INGESTED_AT:
+		return pw_pq_int(meta->ingested_at_us);
+	case PW_SRC_ENTITY_TYPE:
+		return str_or_null(meta->entity_type);
+	default:
+		return pw_pq_null();
+	}
+}
+
+const struct pw_pq_value *
+pw_row_entry(struct pw_row_builder *b, const struct pw_row_meta *meta, uint64_t index,
+    const json_t *record, const char *raw, size_t raw_len)
+{
+	pw_buf_reset(&b->text);
+	for (size_t i = 0; i < b->spec->ncolumns; i++) {
+		const struct pw_table_column *c = &b->spec->columns[i];
+		struct pw_pq_value *v = &b->values[i];
+		const json_t *x;
+		int32_t days;
+
+		b->text_off[i] = SIZE_MAX;
+		switch (c->from) {
+		case PW_SRC_FIELD:
+			x = pw_row_resolve(json_object_get(record, c->field));
+			if (x == NULL) {
+				*v = pw_pq_null();
+			} else if (json_is_string(x)) {
+				*v = pw_pq_string(json_string_value(x), json_string_length(x));
+			} else {
+				size_t start = b->text.len;
+
+				put_json(x, &b->text);
+				*v = pw_pq_string(NULL, b->text.len - start);
+				b->text_off[i] = start;
+			}
+			break;
+		case PW_SRC_DATE:
+			if (pw_row_date(json_object_get(record, c->field), &days))
+				*v = pw_pq_int(days);
+			else
+				*v = pw_pq_null();
+			break;
+		case PW_SRC_RECORD:
+			*v = pw_pq_string(raw, raw_len);
+			break;
+		default:
+			*v = common(c, meta, index);
+			break;
+		}
+	}
+	fix_texts(b);
+	return b->values;
+}
+
+const struct pw_pq_value *
+pw_row_entity(struct pw_row_builder *b, const struct pw_row_meta *meta, uint64_t index,
+    const char *name, size_t name_len, const struct pw_pq_str *voices, size_t nvoices)
+{
+	for (size_t i = 0; i < b->spec->ncolumns; i++) {
+		const struct pw_table_column *c = &b->spec->columns[i];
+
+		b->text_off[i] = SIZE_MAX;
+		switch (c->from) {
+		case PW_SRC_ENTITY_NAME:
+			b->values[i] = pw_pq_string(name, name_len);
+			break;
+		case PW_SRC_ENTITY_VOICES:
+			b->values[i] = pw_pq_list(voices, nvoices);
+			break;
+		default:
+			b->values[i] = common(c, meta, index);
+			break;
+		}
+	}
+	return b->values;
+}
+
+const struct pw_pq_value *
+pw_row_entity_json(struct pw_row_builder *b, const struct pw_row_meta *meta,
+    uint64_t index, const char *name, const json_t *voices)
+{
+	size_t n = json_array_size(voices);
+
+	if (n > b->voices_cap) {
+		b->voices = pw_xrealloc(b->voices, n * sizeof *b->voices);
+		b->voices_cap = n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const json_t *s = json_array_get(voices, i);
+
+		if (json_is_string(s)) {
+			b->voices[i].p = json_string_value(s);
+			b->voices[i].n = json_string_length(s);
+		} else {
+			b->voices[i].p = NULL;	/* records.c lets only strings through */
+			b->voices[i].n = 0;
+		}
+	}
+	return pw_row_entity(b, meta, index, name, strlen(name), b->voices, n);
+}
