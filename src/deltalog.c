@@ -1174,12 +1174,15 @@ pw_delta_commit_finish(struct pw_delta_commit *c)
 	protocol_finish(&c->protocol);
 	metadata_finish(&c->metadata);
 	free_strs(c->add_paths, c->nadd);
+	free(c->add_sizes);
+	free(c->add_records);
 	free_strs(c->remove_paths, c->nremove);
 	for (size_t i = 0; i < c->ntxns; i++)
 		free(c->txns[i].app_id);
 	free(c->txns);
 	free_strs(c->source_ids, c->nsource_ids);
 	free(c->txn_id);
+	free(c->operation);
 	free(c->first_unknown);
 	memset(c, 0, sizeof *c);
 }
@@ -1361,7 +1364,36 @@ parse_commit_info(const json_t *v, struct pw_delta_commit *c, struct pw_error *e
 		return -1;
 	if (json_is_string(txn) && strlen(json_string_value(txn)) == json_string_length(txn))
 		c->txn_id = pw_xstrdup(json_string_value(txn));
+	if (json_is_integer(json_object_get(v, "timestamp")))
+		c->timestamp_ms = (int64_t)json_integer_value(json_object_get(v, "timestamp"));
+	if (json_is_string(json_object_get(v, "operation")))
+		c->operation = pw_xstrdup(json_string_value(json_object_get(v, "operation")));
 	return 0;
+}
+
+/* An add's size and numRecords (inspect's figures), before its path is
+ * pushed: the arrays grow as push_str() grows add_paths. */
+static void
+add_sizes(const json_t *v, struct pw_delta_commit *c)
+{
+	const json_t *size = json_object_get(v, "size"), *stats = json_object_get(v, "stats");
+	json_t *st = NULL;
+	int64_t records = -1;
+
+	if ((c->nadd & (c->nadd - 1)) == 0) {
+		size_t cap = c->nadd == 0 ? 1 : c->nadd * 2;
+
+		c->add_sizes = pw_xrealloc(c->add_sizes, cap * sizeof *c->add_sizes);
+		c->add_records = pw_xrealloc(c->add_records, cap * sizeof *c->add_records);
+	}
+	if (json_is_string(stats) &&
+	    (st = json_loads(json_string_value(stats), 0, NULL)) != NULL &&
+	    json_is_integer(json_object_get(st, "numRecords")))
+		records = (int64_t)json_integer_value(json_object_get(st, "numRecords"));
+	json_decref(st);
+	c->add_sizes[c->nadd] = json_is_integer(size) && json_integer_value(size) >= 0 ?
+	    (uint64_t)json_integer_value(size) : 0;
+	c->add_records[c->nadd] = records;
 }
 
 /* One action line, already loaded. */
@@ -1407,9 +1439,10 @@ parse_action(json_t *line, struct pw_delta_commit *c, struct pw_error *err)
 	}
 	if ((path = get_str(v, "path", name, err)) == NULL)
 		return -1;
-	if (name[0] == 'a')
+	if (name[0] == 'a') {
+		add_sizes(v, c);
 		push_str(&c->add_paths, &c->nadd, path);
-	else
+	} else
 		push_str(&c->remove_paths, &c->nremove, path);
 	return 0;
 }

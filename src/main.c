@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 
+#include <string.h>
+
 #include "portada/config.h"
+#include "portada/inspect.h"
 #include "portada/log.h"
 #include "portada/worker.h"
 
@@ -44,6 +47,8 @@ main(int argc, char **argv)
 	struct pw_error err;
 	int status;
 
+	if (argc > 1 && strcmp(argv[1], "inspect") == 0)
+		return pw_inspect_main(argc - 1, argv + 1);
 	if (pw_config_parse(&cfg, argc, argv, (pw_getenv_fn)getenv, &err) != 0 ||
 	    check_fd_limit(&cfg, &err) != 0) {
 		fprintf(stderr, "portada-worker: %s\n", err.msg);

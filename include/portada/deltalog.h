@@ -212,6 +212,8 @@ struct pw_delta_commit {
 	bool			 has_metadata;
 	struct pw_delta_metadata metadata;
 	char			**add_paths;	/* as written: still URI-encoded */
+	uint64_t		*add_sizes;	/* add.size, per path */
+	int64_t			*add_records;	/* stats.numRecords, or -1 without */
 	size_t			 nadd;
 	char			**remove_paths;
 	size_t			 nremove;
@@ -221,6 +223,8 @@ struct pw_delta_commit {
 	char			**source_ids;	/* commitInfo.portadaSourceIds */
 	size_t			 nsource_ids;
 	char			*txn_id;	/* commitInfo.txnId, or NULL */
+	int64_t			 timestamp_ms;	/* commitInfo.timestamp, or 0 */
+	char			*operation;	/* commitInfo.operation, or NULL */
 	size_t			 ncdc;		/* cdc actions */
 	size_t			 ndomain_metadata; /* domainMetadata actions */
 	/*

@@ -1,0 +1,297 @@
+/*
+ * A Delta table at a glance (see include/portada/inspect.h).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "portada/deltalog.h"
+#include "portada/inspect.h"
+#include "portada/lake.h"
+#include "portada/tablespec.h"
+
+#define LAST_COMMITS	10
+
+struct live {
+	char		*path;
+	uint64_t	 size;
+	int64_t		 records;
+};
+
+struct commit_line {
+	uint64_t	version;
+	int64_t		timestamp_ms;
+	char		operation[32];
+	size_t		files;
+	int64_t		rows;
+	size_t		uploads;
+};
+
+struct summary {
+	uint64_t		 version;
+	char			*id;
+	struct pw_delta_field	*fields;
+	size_t			 nfields;
+	struct live		*live;
+	size_t			 nlive, cap;
+	struct commit_line	 last[LAST_COMMITS];
+	size_t			 nlast;
+	int			 reader, writer;
+};
+
+static void
+summary_finish(struct summary *s)
+{
+	for (size_t i = 0; i < s->nlive; i++)
+		free(s->live[i].path);
+	free(s->live);
+	free(s->id);
+	pw_delta_fields_free(s->fields, s->nfields);
+}
+
+static void
+apply(struct summary *s, uint64_t v, struct pw_delta_commit *c)
+{
+	struct commit_line *cl;
+	int64_t rows = 0;
+
+	if (c->has_protocol) {
+		s->reader = c->protocol.min_reader_version;
+		s->writer = c->protocol.min_writer_version;
+	}
+	if (c->has_metadata) {
+		free(s->id);
+		s->id = pw_xstrdup(c->metadata.id != NULL ? c->metadata.id : "");
+		pw_delta_fields_free(s->fields, s->nfields);
+		s->fields = pw_delta_fields_copy(c->metadata.fields, c->metadata.nfields);
+		s->nfields = c->metadata.nfields;
+	}
+	for (size_t i = 0; i < c->nremove; i++) {
+		for (size_t j = 0; j < s->nlive; j++) {
+			if (strcmp(s->live[j].path, c->remove_paths[i]) == 0) {
+				free(s->live[j].path);
+				s->live[j] = s->live[--s->nlive];
+				break;
+			}
+		}
+	}
+	for (size_t i = 0; i < c->nadd; i++) {
+		if (s->nlive == s->cap) {
+			s->cap = s->cap == 0 ? 64 : s->cap * 2;
+			s->live = pw_xrealloc(s->live, s->cap * sizeof *s->live);
+		}
+		s->live[s->nlive].path = pw_xstrdup(c->add_paths[i]);
+		s->live[s->nlive].size = c->add_sizes[i];
+		s->live[s->nlive].records = c->add_records[i];
+		s->nlive++;
+		rows = rows < 0 || c->add_records[i] < 0 ? -1 : rows + c->add_records[i];
+	}
+	/* Keep the last few, newest last. */
+	if (s->nlast == LAST_COMMITS) {
+		memmove(s->last, s->last + 1, (LAST_COMMITS - 1) * sizeof *s->last);
+		s->nlast--;
+	}
+	cl = &s->last[s->nlast++];
+	cl->version = v;
+	cl->timestamp_ms = c->timestamp_ms;
+	snprintf(cl->operation, sizeof cl->operation, "%s",
+	    c->operation != NULL ? c->operation : (c->has_metadata ? "METADATA" : "?"));
+	cl->files = c->nadd;
+	cl->rows = rows;
+	cl->uploads = c->nsource_ids;
+	s->version = v;
+}
+
+static int
+load(const char *dir, struct summary *s, struct pw_error *err)
+{
+	char *logdir, **names;
+	size_t n, len = strlen(dir) + 16;
+	uint64_t max = 0;
+	bool any = false;
+	int rc = -1;
+
+	logdir = pw_xmalloc(len);
+	snprintf(logdir, len, "%s/_delta_log", dir);
+	if ((names = pw_lake_list(logdir, &n, err)) == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct pw_delta_log_name ln;
+
+		if (pw_delta_log_name_parse(names[i], &ln) == PW_DELTA_LOG_COMMIT) {
+			max = !any || ln.version > max ? ln.version : max;
+			any = true;
+		}
+	}
+	pw_lake_names_free(names, n);
+	if (!any) {
+		pw_error_set(err, "%s is not a Delta table (no commits in %s)", dir, logdir);
+		goto out;
+	}
+	for (uint64_t v = 0; v <= max; v++) {
+		char name[PW_DELTA_VERSION_NAME_SIZE], *path;
+		struct pw_delta_commit c;
+		struct pw_buf b;
+		bool missing;
+		int r;
+
+		pw_delta_version_name(v, name);
+		len = strlen(logdir) + sizeof name + 2;
+		path = pw_xmalloc(len);
+		snprintf(path, len, "%s/%s", logdir, name);
+		pw_buf_init(&b, (size_t)256 << 20);
+		r = pw_lake_read(path, (size_t)256 << 20, &b, &missing, err);
+		if (r == 0 && missing) {
+			pw_error_set(err, "%s: version %" PRIu64 " is missing (checkpoints and "
+			    "cleaned-up logs are not read)", dir, v);
+			r = -1;
+		}
+		if (r == 0 && (r = pw_delta_commit_parse((const char *)b.data, b.len, &c, err)) == -1)
+			pw_error_prefix(err, "%s", path);
+		pw_buf_finish(&b);
+		free(path);
+		if (r == -1)
+			goto out;
+		apply(s, v, &c);
+		pw_delta_commit_finish(&c);
+	}
+	rc = 0;
+out:
+	free(logdir);
+	return rc;
+}
+
+static void
+iso_time(int64_t ms, char *out, size_t n)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms <= 0 || gmtime_r(&t, &tm) == NULL)
+		snprintf(out, n, "-");
+	else
+		strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+totals(const struct summary *s, uint64_t *bytes, int64_t *rows)
+{
+	*bytes = 0;
+	*rows = 0;
+	for (size_t i = 0; i < s->nlive; i++) {
+		*bytes += s->live[i].size;
+		*rows = *rows < 0 || s->live[i].records < 0 ? -1 : *rows + s->live[i].records;
+	}
+}
+
+static void
+print_text(const char *dir, const struct summary *s, FILE *out)
+{
+	uint64_t bytes;
+	int64_t rows;
+	char ts[32];
+
+	totals(s, &bytes, &rows);
+	fprintf(out, "table    %s\n", dir);
+	fprintf(out, "version  %" PRIu64 "   (id %s, protocol %d/%d)\n", s->version,
+	    s->id != NULL ? s->id : "-", s->reader, s->writer);
+	fprintf(out, "files    %zu   rows %s%" PRId64 "   bytes %" PRIu64 "\n", s->nlive,
+	    rows < 0 ? "at least " : "", rows < 0 ? 0 : rows, bytes);
+	fprintf(out, "schema   %zu columns\n", s->nfields);
+	for (size_t i = 0; i < s->nfields; i++)
+		fprintf(out, "  %-28s %s%s\n", s->fields[i].name,
+		    pw_table_type_name(s->fields[i].type),
+		    s->fields[i].nullable ? "" : " not null");
+	fprintf(out, "last commits\n  %8s  %-20s  %-10s %6s %10s %8s\n", "version", "time (UTC)",
+	    "operation", "files", "rows", "uploads");
+	for (size_t i = s->nlast; i-- > 0;) {
+		const struct commit_line *c = &s->last[i];
+
+		iso_time(c->timestamp_ms, ts, sizeof ts);
+		fprintf(out, "  %8" PRIu64 "  %-20s  %-10s %6zu %10" PRId64 " %8zu\n", c->version,
+		    ts, c->operation, c->files, c->rows, c->uploads);
+	}
+}
+
+static void
+print_json(const char *dir, const struct summary *s, FILE *out)
+{
+	json_t *o = json_object(), *schema = json_array(), *commits = json_array();
+	uint64_t bytes;
+	int64_t rows;
+	char *text;
+
+	totals(s, &bytes, &rows);
+	json_object_set_new(o, "table", json_string(dir));
+	json_object_set_new(o, "version", json_integer((json_int_t)s->version));
+	json_object_set_new(o, "id", s->id != NULL ? json_string(s->id) : json_null());
+	json_object_set_new(o, "files", json_integer((json_int_t)s->nlive));
+	json_object_set_new(o, "rows", rows < 0 ? json_null() : json_integer(rows));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)bytes));
+	for (size_t i = 0; i < s->nfields; i++)
+		json_array_append_new(schema, json_pack("{s:s, s:s, s:b}", "name",
+		    s->fields[i].name, "type", pw_table_type_name(s->fields[i].type),
+		    "nullable", s->fields[i].nullable));
+	json_object_set_new(o, "schema", schema);
+	for (size_t i = 0; i < s->nlast; i++) {
+		const struct commit_line *c = &s->last[i];
+
+		json_array_append_new(commits, json_pack("{s:I, s:I, s:s, s:I, s:o, s:I}",
+		    "version", (json_int_t)c->version, "timestamp", (json_int_t)c->timestamp_ms,
+		    "operation", c->operation, "files", (json_int_t)c->files, "rows",
+		    c->rows < 0 ? json_null() : json_integer(c->rows), "uploads",
+		    (json_int_t)c->uploads));
+	}
+	json_object_set_new(o, "last_commits", commits);
+	text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	fprintf(out, "%s\n", text);
+	free(text);
+	json_decref(o);
+}
+
+int
+pw_inspect(const char *dir, bool json, FILE *out, struct pw_error *err)
+{
+	struct summary s;
+
+	memset(&s, 0, sizeof s);
+	if (load(dir, &s, err) == -1) {
+		summary_finish(&s);
+		return -1;
+	}
+	if (json)
+		print_json(dir, &s, out);
+	else
+		print_text(dir, &s, out);
+	summary_finish(&s);
+	return 0;
+}
+
+int
+pw_inspect_main(int argc, char **argv)
+{
+	struct pw_error err;
+	const char *dir = NULL;
+	bool json = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (dir == NULL && argv[i][0] != '-')
+			dir = argv[i];
+		else
+			dir = NULL, i = argc;
+	}
+	if (dir == NULL) {
+		fprintf(stderr, "usage: portada-worker inspect [--json] <table-dir>\n");
+		return 2;
+	}
+	if (pw_inspect(dir, json, stdout, &err) == -1) {
+		fprintf(stderr, "portada-worker inspect: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
