@@ -115,8 +115,14 @@ parse_column(json_t *jc, size_t i, enum pw_file_kind kind, struct pw_table_colum
 		pw_error_set(err, "column %zu: \"name\" must be a non-empty string", i);
 		return -1;
 	}
-	if (strlen(name) > 128 || strchr(name, '\n') != NULL) {
-		pw_error_set(err, "column %zu: the name is longer than 128 bytes or has a newline", i);
+	if (strlen(name) > 128) {
+		pw_error_set(err, "column %zu: the name is longer than 128 bytes", i);
+		return -1;
+	}
+	/* Delta allows these only with column mapping, which we do not write. */
+	if (strpbrk(name, " ,;{}()\n\t=") != NULL) {
+		pw_error_set(err, "column %zu \"%s\": a Delta column name cannot hold any of "
+		    "' ,;{}()=', a tab or a newline", i, name);
 		return -1;
 	}
 	type = json_string_value(json_object_get(jc, "type"));

@@ -82,6 +82,10 @@ START_TEST(bad_specs)
 	    "\"type\":\"string\",\"nullable\":false,\"from\":\"record\"},{\"name\":\"a\","
 	    "\"type\":\"string\",\"nullable\":false,\"from\":\"file_id\"}]}",
 	    "table spec t.json: column 1 \"a\" appears twice");
+	parse_fails("{\"table\":\"t\",\"files\":\"entry\",\"columns\":[{\"name\":\"ship name\","
+	    "\"type\":\"string\",\"nullable\":true,\"from\":\"field:x\"}]}",
+	    "table spec t.json: column 0 \"ship name\": a Delta column name cannot hold any "
+	    "of ' ,;{}()=', a tab or a newline");
 	parse_fails("{\"table\":\"t\",\"files\":\"entry\",\"columns\":[{\"name\":\"a\","
 	    "\"type\":\"string\",\"from\":\"record\"}]}",
 	    "table spec t.json: column 0 \"a\": needs \"type\" and \"from\" strings and a "
