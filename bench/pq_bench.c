@@ -52,28 +52,11 @@
 #include <jansson.h>
 
 #include "portada/parquet.h"
+#include "portada/rows.h"
+#include "portada/tablespec.h"
 
-static const char *const fields[] = {
-	"model_version", "publication_name", "publication_edition",
-	"publication_page_number", "news_section", "time_of_arrival",
-	"elapsed_days_from_arrival", "travel_departure_port", "travel_arrival_port",
-	"travel_departure_date", "travel_arrival_date", "travel_duration_value",
-	"travel_duration_unit", "travel_port_of_call_list", "ship_type", "ship_name",
-	"ship_flag", "ship_tons_capacity", "ship_tons_unit", "master_role",
-	"master_name", "cargo_list", "purposeType", "forced_arrival", "quarantine",
-	"ai_observations", "info_text", "parsed_text", "unparsed_text",
-	"source_file", "publication_day", "arrival_date", "arrival_date_calc",
-	"raw_text", "ship_amount", "ship_origin_area", "obs",
-	"ship_agent", "ship_crew", "fact_type",
-};
-#define NFIELDS (sizeof fields / sizeof fields[0])
-
-enum {
-	C_FILE_ID, C_RECORD_INDEX, C_UPLOADED_BY, C_SOURCE_FILENAME,
-	C_INGESTED_AT, C_PUBLICATION_DATE, C_FIELDS,
-	C_RECORD = C_FIELDS + NFIELDS,
-	NCOLS
-};
+/* The columns of the default ship_entries spec (tables/ship_entries.json). */
+#define NCOLS 47
 
 /* 2026-02-02T23:50:11.123456Z */
 #define INGESTED_AT_US INT64_C(1770076211123456)
@@ -98,22 +81,23 @@ xmalloc(size_t n)
 	return p;
 }
 
+static struct pw_table_spec spec;
+static struct pw_row_builder *builder;
+
+/* The schema and the mapping are the worker's own: the default table spec
+ * and src/rows.c. */
 static void
 build_schema(void)
 {
-	static const struct { const char *name; enum pw_pq_type type; bool req; } fixed[] = {
-		{ "file_id", PW_PQ_STRING, true },
-		{ "record_index", PW_PQ_LONG, true },
-		{ "uploaded_by", PW_PQ_STRING, true },
-		{ "source_filename", PW_PQ_STRING, true },
-		{ "ingested_at", PW_PQ_TIMESTAMP, true },
-		{ "publication_date", PW_PQ_DATE, false },
-	};
-	for (size_t i = 0; i < C_FIELDS; i++)
-		schema[i] = (struct pw_pq_column){ fixed[i].name, fixed[i].type, fixed[i].req };
-	for (size_t i = 0; i < NFIELDS; i++)
-		schema[C_FIELDS + i] = (struct pw_pq_column){ fields[i], PW_PQ_STRING, false };
-	schema[C_RECORD] = (struct pw_pq_column){ "record", PW_PQ_STRING, true };
+	const char *text = pw_table_spec_default(PW_FILE_ENTRY);
+	struct pw_error err;
+
+	if (pw_table_spec_parse(text, strlen(text), "default", &spec, &err) == -1)
+		die("%s", err.msg);
+	if (spec.ncolumns != NCOLS)
+		die("the default spec no longer has 47 columns%s", "");
+	pw_table_spec_pq_columns(&spec, schema);
+	builder = pw_row_builder_create(&spec);
 }
 
 /* ---- string arena: every row's strings, copied, never freed ---- */
@@ -158,125 +142,13 @@ str_value(const char *p, size_t n)
 	return pw_pq_string(keep(p, n), n);
 }
 
-static struct pw_pq_value
-json_text(const json_t *j)
-{
-	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-	if (s == NULL)
-		die("json_dumps failed%s", "");
-	struct pw_pq_value v = str_value(s, strlen(s));
-	free(s);
-	return v;
-}
-
-static bool
-empty(const json_t *j)
-{
-	if (j == NULL || json_is_null(j))
-		return true;
-	if (json_is_string(j))
-		return json_string_length(j) == 0;
-	if (json_is_array(j))
-		return json_array_size(j) == 0;
-	if (json_is_object(j))
-		return json_object_size(j) == 0;
-	return false;
-}
-
-static bool
-is_value_object(const json_t *j)
-{
-	return json_is_object(j) && (json_object_get(j, "calculated_value") ||
-	    json_object_get(j, "original_value") || json_object_get(j, "default_value"));
-}
-
-/* The resolved JSON value of a field, or NULL for null. */
-static const json_t *
-resolve(const json_t *j)
-{
-	if (j == NULL || json_is_null(j))
-		return NULL;
-	if (is_value_object(j)) {
-		static const char *const order[] = { "calculated_value", "original_value", "default_value" };
-		for (size_t i = 0; i < 3; i++) {
-			const json_t *x = json_object_get(j, order[i]);
-			if (!empty(x))
-				return x;
-		}
-		return NULL;
-	}
-	return j;
-}
-
-static struct pw_pq_value
-field_value(const json_t *j)
-{
-	j = resolve(j);
-	if (j == NULL)
-		return pw_pq_null();
-	if (json_is_string(j))
-		return str_value(json_string_value(j), json_string_length(j));
-	return json_text(j);
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static bool
-digits(const char *s, size_t n)
-{
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
-static struct pw_pq_value
-date_value(const json_t *j)
-{
-	j = resolve(j);
-	if (j == NULL || !json_is_string(j))
-		return pw_pq_null();
-	const char *s = json_string_value(j);
-	size_t n = json_string_length(j);
-	if (n == 10 && s[4] == '-' && s[7] == '-' && digits(s, 4) && digits(s + 5, 2) &&
-	    digits(s + 8, 2)) {
-		int y = atoi(s);
-		unsigned m = (unsigned)atoi(s + 5), d = (unsigned)atoi(s + 8);
-		static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-		bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-		if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || (m == 2 && d == 29 && !leap))
-			return pw_pq_null();
-		row_bytes += 4;
-		return pw_pq_int(days_from_civil(y, m, d));
-	}
-	size_t neg = n > 0 && s[0] == '-';
-	if (n - neg >= 1 && n - neg <= 15 && digits(s + neg, n - neg)) {
-		/* 15 digits of milliseconds: ±31,688 years, inside int32 days */
-		int64_t ms = strtoll(s, NULL, 10);
-		int64_t day = ms / 86400000;
-		if (ms % 86400000 < 0)
-			day--;
-		row_bytes += 4;
-		return pw_pq_int(day);
-	}
-	return pw_pq_null();
-}
-
 static void
 add_row(const json_t *rec, const char *file_id, int64_t index, const char *source)
 {
+	struct pw_row_meta meta = { file_id, "bench", source, NULL, INGESTED_AT_US };
+	const struct pw_pq_value *mapped;
+	char *raw;
+
 	if (nrows == rows_cap) {
 		rows_cap = rows_cap ? rows_cap * 2 : 4096;
 		struct row *r = realloc(rows, rows_cap * sizeof *rows);
@@ -284,17 +156,19 @@ add_row(const json_t *rec, const char *file_id, int64_t index, const char *sourc
 			die("out of memory%s", "");
 		rows = r;
 	}
+	/* The samples are loaded whole, so the record's text is its compact form. */
+	if ((raw = json_dumps(rec, JSON_COMPACT)) == NULL)
+		die("json_dumps failed%s", "");
+	mapped = pw_row_entry(builder, &meta, (uint64_t)index, rec, raw, strlen(raw));
 	struct pw_pq_value *v = rows[nrows++].v;
-	v[C_FILE_ID] = str_value(file_id, strlen(file_id));
-	v[C_RECORD_INDEX] = pw_pq_int(index);
-	v[C_UPLOADED_BY] = str_value("bench", 5);
-	v[C_SOURCE_FILENAME] = str_value(source, strlen(source));
-	v[C_INGESTED_AT] = pw_pq_int(INGESTED_AT_US);
-	row_bytes += 16;
-	v[C_PUBLICATION_DATE] = date_value(json_object_get(rec, "publication_date"));
-	for (size_t i = 0; i < NFIELDS; i++)
-		v[C_FIELDS + i] = field_value(json_object_get(rec, fields[i]));
-	v[C_RECORD] = json_text(rec);
+	for (size_t c = 0; c < NCOLS; c++) {
+		v[c] = mapped[c];
+		if (v[c].kind == PW_PQ_V_STRING)
+			v[c] = str_value(v[c].u.s.p, v[c].u.s.n);
+		else if (v[c].kind == PW_PQ_V_INT)
+			row_bytes += schema[c].type == PW_PQ_DATE ? 4 : 8;
+	}
+	free(raw);
 }
 
 /* ---- NDJSON and schema for DuckDB ---- */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "portada/deltalog.h"
+#include "portada/text.h"
 #include "portada/utf8.h"
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -174,25 +175,14 @@ out_u64(struct out *o, uint64_t v)
 	out_raw(o, tmp, (size_t)snprintf(tmp, sizeof tmp, "%" PRIu64, v));
 }
 
-/*
- * The shortest decimal that reads back as d, with ".0" when it would
- * otherwise look like an integer (as Spark writes doubles).  d is finite.
- * The daemon never calls setlocale(), so '.' is the decimal point.
- */
+/* d is finite: doubles with no finite min/max get no stats. */
 static void
 out_double(struct out *o, double d)
 {
-	char tmp[40];
-	int p;
+	char tmp[PW_TEXT_DOUBLE_SIZE];
 
 	assert(isfinite(d));
-	for (p = 1; p <= 17; p++) {
-		snprintf(tmp, sizeof tmp, "%.*g", p, d);
-		if (strtod(tmp, NULL) == d)
-			break;
-	}
-	if (strpbrk(tmp, ".e") == NULL)
-		strcat(tmp, ".0");
+	pw_text_double(d, tmp);
 	out_str(o, tmp);
 }
 

@@ -11,6 +11,7 @@
 #include "portada/deltalog.h"
 #include "portada/inspect.h"
 #include "portada/lake.h"
+#include "portada/table.h"
 #include "portada/tablespec.h"
 
 #define LAST_COMMITS	10
@@ -108,53 +109,27 @@ apply(struct summary *s, uint64_t v, struct pw_delta_commit *c)
 static int
 load(const char *dir, struct summary *s, struct pw_error *err)
 {
-	char *logdir, **names;
-	size_t n, len = strlen(dir) + 16;
-	uint64_t max = 0;
-	bool any = false;
+	char *logdir = pw_lake_join(dir, "_delta_log");
+	struct pw_table_log log;
 	int rc = -1;
 
-	logdir = pw_xmalloc(len);
-	snprintf(logdir, len, "%s/_delta_log", dir);
-	if ((names = pw_lake_list(logdir, &n, err)) == NULL)
+	if (pw_table_log_scan(logdir, &log, err) == -1)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		struct pw_delta_log_name ln;
-
-		if (pw_delta_log_name_parse(names[i], &ln) == PW_DELTA_LOG_COMMIT) {
-			max = !any || ln.version > max ? ln.version : max;
-			any = true;
-		}
-	}
-	pw_lake_names_free(names, n);
-	if (!any) {
+	if (!log.any) {
 		pw_error_set(err, "%s is not a Delta table (no commits in %s)", dir, logdir);
 		goto out;
 	}
-	for (uint64_t v = 0; v <= max; v++) {
-		char name[PW_DELTA_VERSION_NAME_SIZE], *path;
+	for (uint64_t v = 0; v <= log.max; v++) {
 		struct pw_delta_commit c;
-		struct pw_buf b;
 		bool missing;
-		int r;
 
-		pw_delta_version_name(v, name);
-		len = strlen(logdir) + sizeof name + 2;
-		path = pw_xmalloc(len);
-		snprintf(path, len, "%s/%s", logdir, name);
-		pw_buf_init(&b, (size_t)256 << 20);
-		r = pw_lake_read(path, (size_t)256 << 20, &b, &missing, err);
-		if (r == 0 && missing) {
+		if (pw_table_log_read(logdir, v, &c, &missing, NULL, err) == -1)
+			goto out;
+		if (missing) {
 			pw_error_set(err, "%s: version %" PRIu64 " is missing (checkpoints and "
 			    "cleaned-up logs are not read)", dir, v);
-			r = -1;
-		}
-		if (r == 0 && (r = pw_delta_commit_parse((const char *)b.data, b.len, &c, err)) == -1)
-			pw_error_prefix(err, "%s", path);
-		pw_buf_finish(&b);
-		free(path);
-		if (r == -1)
 			goto out;
+		}
 		apply(s, v, &c);
 		pw_delta_commit_finish(&c);
 	}

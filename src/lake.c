@@ -95,8 +95,8 @@ pw_lake_uuid(char out[37])
 	    b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-static char *
-join(const char *dir, const char *name)
+char *
+pw_lake_join(const char *dir, const char *name)
 {
 	size_t n = strlen(dir) + strlen(name) + 2;
 	char *p = pw_xmalloc(n);
@@ -120,8 +120,8 @@ pw_lake_file_open(struct pw_lake_file *f, const char *dir, const char *name,
 	/* A leading dot: Delta readers skip hidden files, so a crash leaves
 	 * nothing a reader would take for data. */
 	snprintf(tmpname, n, ".%s.%.8s.tmp", name, uuid);
-	f->path = join(dir, name);
-	f->tmp = join(dir, tmpname);
+	f->path = pw_lake_join(dir, name);
+	f->tmp = pw_lake_join(dir, tmpname);
 	free(tmpname);
 	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (f->fd == -1) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "portada/rows.h"
+#include "portada/text.h"
 
 struct pw_row_builder {
 	const struct pw_table_spec	*spec;
@@ -89,21 +90,12 @@ pw_row_resolve(const json_t *v)
 	return wrapped ? NULL : v;
 }
 
-/* The shortest "%.*g" that reads back as the same double, as Python's
- * repr() does, so 0.1 stays "0.1" (jansson's own output is "%.17g"). */
 static void
 put_real(double d, struct pw_buf *out)
 {
-	char s[40];
+	char s[PW_TEXT_DOUBLE_SIZE];
 
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(s, sizeof s, "%.*g", prec, d);
-		if (strtod(s, NULL) == d)
-			break;
-	}
-	/* Keep it a JSON real: 3.0 prints as "3" otherwise. */
-	if (strpbrk(s, ".eEn") == NULL)
-		strcat(s, ".0");
+	pw_text_double(d, s);	/* jansson's own output is "%.17g": 0.1 → 0.10000000000000001 */
 	append(out, s, strlen(s));
 }
 

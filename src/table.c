@@ -59,16 +59,6 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static char *
-join(const char *a, const char *b)
-{
-	size_t n = strlen(a) + strlen(b) + 2;
-	char *p = pw_xmalloc(n);
-
-	snprintf(p, n, "%s/%s", a, b);
-	return p;
-}
-
 const char *
 pw_table_dir(const struct pw_table *t)
 {
@@ -144,9 +134,8 @@ seen_find(const struct pw_table *t, const char *id)
 
 /* ---- reading the log ---- */
 
-/* Read and parse version v; *missing if it does not exist. */
-static int
-read_version(const struct pw_table *t, uint64_t v, struct pw_delta_commit *c, bool *missing,
+int
+pw_table_log_read(const char *logdir, uint64_t v, struct pw_delta_commit *c, bool *missing,
     int64_t *mtime_ms, struct pw_error *err)
 {
 	char name[PW_DELTA_VERSION_NAME_SIZE], *path;
@@ -155,7 +144,7 @@ read_version(const struct pw_table *t, uint64_t v, struct pw_delta_commit *c, bo
 	int rc;
 
 	pw_delta_version_name(v, name);
-	path = join(t->logdir, name);
+	path = pw_lake_join(logdir, name);
 	pw_buf_init(&b, LOG_FILE_MAX);
 	rc = pw_lake_read(path, LOG_FILE_MAX, &b, missing, err);
 	if (rc == 0 && !*missing) {
@@ -187,48 +176,64 @@ seen_commit(struct pw_table *t, uint64_t v, char *const *ids, size_t n)
  * worker writes no checkpoints and cannot read them, so a table whose
  * early log was cleaned up after a checkpoint is refused.
  */
-static int
-load_state(struct pw_table *t, struct pw_delta_commit *proto, struct pw_delta_commit *meta,
-    bool *empty, struct pw_error *err)
+int
+pw_table_log_scan(const char *logdir, struct pw_table_log *out, struct pw_error *err)
 {
 	struct pw_delta_log_name ln;
 	size_t n;
-	char **names = pw_lake_list(t->logdir, &n, err);
-	uint64_t max = 0;
-	bool any = false, has_zero = false, checkpoint = false;
+	char **names = pw_lake_list(logdir, &n, err);
 
+	memset(out, 0, sizeof *out);
 	if (names == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		switch (pw_delta_log_name_parse(names[i], &ln)) {
 		case PW_DELTA_LOG_COMMIT:
-			if (!any || ln.version > max)
-				max = ln.version;
-			any = true;
-			has_zero = has_zero || ln.version == 0;
+			if (!out->any || ln.version > out->max)
+				out->max = ln.version;
+			out->any = true;
+			out->has_zero = out->has_zero || ln.version == 0;
 			break;
 		case PW_DELTA_LOG_OTHER:
 			break;
 		default:
-			checkpoint = true;
+			out->checkpoint = true;
 			break;
 		}
 	}
 	pw_lake_names_free(names, n);
-	*empty = !any;
-	if (!any)
+	return 0;
+}
+
+/*
+ * The table's current protocol and metadata, from every commit: this
+ * worker writes no checkpoints and cannot read them, so a table whose
+ * early log was cleaned up after a checkpoint is refused.
+ */
+static int
+load_state(struct pw_table *t, struct pw_delta_commit *proto, struct pw_delta_commit *meta,
+    bool *empty, struct pw_error *err)
+{
+	struct pw_table_log log;
+	uint64_t max;
+
+	if (pw_table_log_scan(t->logdir, &log, err) == -1)
+		return -1;
+	*empty = !log.any;
+	if (!log.any)
 		return 0;
-	if (!has_zero) {
+	if (!log.has_zero) {
 		pw_error_set(err, "table %s: its log starts after version 0%s; this worker "
 		    "reads only JSON commits and cannot write to it", t->dir,
-		    checkpoint ? " (older versions were cleaned up after a checkpoint)" : "");
+		    log.checkpoint ? " (older versions were cleaned up after a checkpoint)" : "");
 		return -1;
 	}
+	max = log.max;
 	for (uint64_t v = 0; v <= max; v++) {
 		struct pw_delta_commit c;
 		bool missing;
 
-		if (read_version(t, v, &c, &missing, NULL, err) == -1)
+		if (pw_table_log_read(t->logdir, v, &c, &missing, NULL, err) == -1)
 			return -1;
 		if (missing) {
 			pw_error_set(err, "table %s: version %" PRIu64 " is missing from its log "
@@ -239,7 +244,7 @@ load_state(struct pw_table *t, struct pw_delta_commit *proto, struct pw_delta_co
 			/* Version 0 holds both: keep a parsed copy for each. */
 			pw_delta_commit_finish(proto);
 			*proto = c;
-			if (read_version(t, v, &c, &missing, NULL, err) == -1)
+			if (pw_table_log_read(t->logdir, v, &c, &missing, NULL, err) == -1)
 				return -1;
 			pw_delta_commit_finish(meta);
 			*meta = c;
@@ -301,7 +306,7 @@ put_commit(struct pw_table *t, const struct pw_buf *b, const char *const *ids, s
 		}
 		if (!taken)
 			return -1;
-		if (read_version(t, v, &c, &missing, NULL, err) == -1)
+		if (pw_table_log_read(t->logdir, v, &c, &missing, NULL, err) == -1)
 			return -1;
 		if (missing) {
 			pw_error_set(err, "table %s: version %" PRIu64 " was taken and then "
@@ -405,8 +410,8 @@ pw_table_open(const char *lake, const struct pw_table_spec *spec, const char *ve
 
 	memset(&proto, 0, sizeof proto);
 	memset(&meta, 0, sizeof meta);
-	t->dir = join(lake, spec->table);
-	t->logdir = join(t->dir, "_delta_log");
+	t->dir = pw_lake_join(lake, spec->table);
+	t->logdir = pw_lake_join(t->dir, "_delta_log");
 	t->spec = spec;
 	t->engine_version = pw_xstrdup(version);
 	spec_fields(t);
@@ -586,7 +591,7 @@ pw_table_find_source(struct pw_table *t, const char *id, int64_t since_ms, bool 
 	for (;;) {
 		uint64_t v = t->seen_hi + 1;
 
-		if (read_version(t, v, &c, &missing, NULL, err) == -1)
+		if (pw_table_log_read(t->logdir, v, &c, &missing, NULL, err) == -1)
 			return -1;
 		if (missing)
 			break;
@@ -601,7 +606,7 @@ pw_table_find_source(struct pw_table *t, const char *id, int64_t since_ms, bool 
 	while (t->seen_lo > 0 && t->seen_lo_ms >= since_ms - CLOCK_MARGIN_MS) {
 		uint64_t v = t->seen_lo - 1;
 
-		if (read_version(t, v, &c, &missing, &mtime, err) == -1)
+		if (pw_table_log_read(t->logdir, v, &c, &missing, &mtime, err) == -1)
 			return -1;
 		if (!missing) {
 			for (size_t i = 0; i < c.nsource_ids; i++)

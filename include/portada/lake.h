@@ -22,6 +22,9 @@
 /* Make dir (and its parents) if missing; fsync the parents it created. */
 int pw_lake_mkdirs(const char *dir, struct pw_error *err) PW_MUST_CHECK;
 
+/* "dir/name", newly allocated. */
+char *pw_lake_join(const char *dir, const char *name);
+
 /* A random (version 4) UUID, as 36 characters + NUL. */
 void pw_lake_uuid(char out[37]);
 

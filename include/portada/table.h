@@ -69,4 +69,18 @@ int pw_table_commit(struct pw_table *t, struct pw_table_file *const *files, size
 int pw_table_find_source(struct pw_table *t, const char *id, int64_t since_ms,
     bool *found, uint64_t *version, struct pw_error *err) PW_MUST_CHECK;
 
+/* What _delta_log/ holds, by name: the newest JSON commit (max, if any),
+ * whether version 0 is there, whether there are checkpoints. */
+struct pw_table_log {
+	bool		any, has_zero, checkpoint;
+	uint64_t	max;
+};
+int pw_table_log_scan(const char *logdir, struct pw_table_log *out,
+    struct pw_error *err) PW_MUST_CHECK;
+
+/* Read and parse version v of the log in logdir; *missing (and 0) if it
+ * does not exist; *mtime_ms (if not NULL) is the file's mtime. */
+int pw_table_log_read(const char *logdir, uint64_t v, struct pw_delta_commit *c,
+    bool *missing, int64_t *mtime_ms, struct pw_error *err) PW_MUST_CHECK;
+
 #endif

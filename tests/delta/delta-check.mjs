@@ -1081,8 +1081,8 @@ async function readTable(instance, con, state, rep) {
   const files = [...state.live.values()]
   // The files are checked a few at a time, each on its own connection,
   // into reports of their own that are merged in log order.
-  const todo = files.filter((f) => f.exists).map((file) => ({ file, rep: new Report(), ok: false }))
-  const queue = [...todo]
+  const pending = files.filter((f) => f.exists).map((file) => ({ file, rep: new Report(), ok: false }))
+  const queue = [...pending]
   const width = Math.min(4, queue.length)
   await Promise.all(Array.from({ length: width }, async () => {
     const c = await instance.connect()
@@ -1097,7 +1097,7 @@ async function readTable(instance, con, state, rep) {
     }
   }))
   const readable = []
-  for (const t of todo) {
+  for (const t of pending) {
     t.rep.errors.forEach((m) => rep.error(m))
     t.rep.infos.forEach((m) => rep.info(m))
     if (t.ok) readable.push(t.file)
