@@ -7,7 +7,7 @@
 # older: py_cub_front_data_ingestion (fields id, filename; path keeps the
 #        original name under <dir>/ship_entries/<user>/)
 # newer: portada_ingestion_docker (original_filename, stored_filename; the
-#        file is stored as <uuid>.json)
+#        file is stored as <uuid>.<its extension>)
 # Prints the new id.
 set -euo pipefail
 [ $# -eq 6 ] || { sed -n '2,12p' "$0" >&2; exit 2; }
@@ -34,10 +34,11 @@ if [ "$shape" = older ]; then
 	"${cli[@]}" HSET "file:$id" id "$id" filename "$name" file_path "$dest" \
 		file_type "$file_type" status 0 user "$user" timestamp "$ts" >/dev/null
 else
-	dest=$ingest/$sub/$user/$id.json
+	ext=${name##*.}
+	dest=$ingest/$sub/$user/$id.$ext
 	mkdir -p "$(dirname "$dest")"
 	cp "$src" "$dest"
-	"${cli[@]}" HSET "file:$id" original_filename "$name" stored_filename "$id.json" \
+	"${cli[@]}" HSET "file:$id" original_filename "$name" stored_filename "$id.$ext" \
 		file_path "$dest" file_type "$file_type" status 0 user "$user" \
 		timestamp "$ts" >/dev/null
 fi

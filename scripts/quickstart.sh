@@ -56,6 +56,7 @@ examples=(
 	"dm-1861-flat.json newer entry 2"
 	"entity-flag.json newer entity_flag 2"
 	"entity-port.json older entity_port 2"
+	"entity-ship_type.yaml newer entity_ship_type 2"
 	"broken-truncated.json newer entry -1"
 )
 ids=()
@@ -67,21 +68,21 @@ done
 echo "quickstart: queued ${#ids[@]} files; running the worker"
 
 build/src/portada-worker --redis "$REDIS_URL" --ingest-root "$work/ingest" \
-	--worker-id quickstart --exit-when-idle
+	--lake "$work/lake" --worker-id quickstart --exit-when-idle
 
 echo
-printf '%-38s %-26s %-6s %s\n' ID FILE STATUS "RECORDS / ERROR"
+printf '%-38s %-28s %-6s %s\n' ID FILE STATUS "RECORDS / ERROR"
 bad=0
 for i in "${!ids[@]}"; do
 	read -r file _ _ want <<<"${examples[$i]}"
 	id=${ids[$i]}
 	status=$("${cli[@]}" HGET "file:$id" status)
 	if [ "$status" = 2 ]; then
-		detail="$("${cli[@]}" HGET "file:$id" records) records"
+		detail="$("${cli[@]}" HGET "file:$id" records) records in $("${cli[@]}" HGET "file:$id" delta_table) version $("${cli[@]}" HGET "file:$id" delta_version)"
 	else
 		detail=$("${cli[@]}" HGET "file:$id" error_message)
 	fi
-	printf '%-38s %-26s %-6s %s\n' "$id" "$file" "$status" "$detail"
+	printf '%-38s %-28s %-6s %s\n' "$id" "$file" "$status" "$detail"
 	[ "$status" = "$want" ] || bad=1
 done
 if [ $bad -ne 0 ]; then
@@ -90,3 +91,7 @@ if [ $bad -ne 0 ]; then
 fi
 echo
 echo "quickstart: every file ended as expected (the truncated one is meant to fail)."
+for t in ship_entries known_entities; do
+	echo
+	build/src/portada-worker inspect "$work/lake/$t"
+done

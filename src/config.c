@@ -84,6 +84,23 @@ static const struct opt opts[] = {
 	  "deepest JSON nesting accepted (default 64)" },
 	{ "read-chunk", "PORTADA_READ_CHUNK", OPT_SIZE, OFF(read_chunk_bytes), 512, 16 << 20, "SIZE",
 	  "bytes read from a file per turn of the event loop (default 64k)" },
+	{ "lake", "PORTADA_LAKE", OPT_SPECIAL, 0, 0, 0, "DIR",
+	  "directory of the Delta tables ship_entries and known_entities (default ./lake)" },
+	{ "table-spec", "PORTADA_TABLE_SPECS", OPT_SPECIAL, 0, 0, 0, "FILE",
+	  "a JSON table spec replacing the built-in one for its kind of file; repeatable, the "
+	  "variable is colon-separated" },
+	{ "commit-interval-ms", "PORTADA_COMMIT_INTERVAL_MS", OPT_UINT, OFF(commit_interval_ms), 1, 3600000, "MS",
+	  "a finished upload waits at most this long for its commit, which carries every upload "
+	  "finished meanwhile (default 1000)" },
+	{ "commit-max-files", "PORTADA_COMMIT_MAX_FILES", OPT_UINT, OFF(commit_max_files), 1, 100000, "N",
+	  "uploads in one commit at most (default 1000)" },
+	{ "stage-bytes", "PORTADA_STAGE_BYTES", OPT_SIZE, OFF(stage_bytes), 0, 1 << 30, "SIZE",
+	  "an upload whose rows take at most this is held in memory, then written into a data "
+	  "file shared with other uploads; a bigger one streams into its own data file (default 1m)" },
+	{ "stage-memory", "PORTADA_STAGE_MEMORY", OPT_SIZE, OFF(stage_memory), 0, 1ull << 40, "SIZE",
+	  "rows held in memory for all uploads together (default 64m)" },
+	{ "codec", "PORTADA_CODEC", OPT_SPECIAL, 0, 0, 0, "zstd|snappy|gzip|none",
+	  "Parquet compression (default zstd)" },
 	{ "help", NULL, OPT_SPECIAL, 0, 0, 0, NULL, "show this help and exit" },
 	{ "version", NULL, OPT_SPECIAL, 0, 0, 0, NULL, "show the version and exit" },
 };
@@ -260,6 +277,28 @@ choose(const char *value, const char *const *names, size_t n, int *out)
 	return -1;
 }
 
+/* Spec files: the variable is a colon-separated list, a flag one file. */
+static int
+add_specs(struct pw_config *cfg, const char *value, int from_env, struct pw_error *err)
+{
+	const char *p = value, *end;
+
+	do {
+		end = from_env ? strchr(p, ':') : NULL;
+		if (end == NULL)
+			end = p + strlen(p);
+		if (end == p) {
+			pw_error_set(err, "empty table spec file name");
+			return -1;
+		}
+		cfg->table_specs = pw_xrealloc(cfg->table_specs,
+		    (cfg->n_table_specs + 1) * sizeof *cfg->table_specs);
+		cfg->table_specs[cfg->n_table_specs++] = pw_xstrndup(p, (size_t)(end - p));
+		p = *end == ':' ? end + 1 : end;
+	} while (*p != '\0');
+	return 0;
+}
+
 static int
 set_special(struct pw_config *cfg, const struct opt *o, const char *value,
     int from_env, struct pw_error *err)
@@ -284,6 +323,25 @@ set_special(struct pw_config *cfg, const struct opt *o, const char *value,
 	}
 	if (strcmp(o->name, "ingest-root") == 0)
 		return from_env ? set_roots(cfg, value, err) : add_root(cfg, value, err);
+	if (strcmp(o->name, "lake") == 0) {
+		if (*value == '\0') {
+			pw_error_set(err, "expected a directory, got ''");
+			return -1;
+		}
+		free(cfg->lake);
+		cfg->lake = pw_xstrdup(value);
+		return 0;
+	}
+	if (strcmp(o->name, "table-spec") == 0)
+		return add_specs(cfg, value, from_env, err);
+	if (strcmp(o->name, "codec") == 0) {
+		static const char *const codec[] = { "zstd", "snappy", "gzip", "none" };
+		static const enum pw_pq_codec codecs[] = { PW_PQ_ZSTD, PW_PQ_SNAPPY,
+		    PW_PQ_GZIP, PW_PQ_UNCOMPRESSED };
+
+		if (choose(value, codec, 4, &v) == 0)
+			return cfg->codec = codecs[v], 0;
+	}
 	if (strcmp(o->name, "fetch") == 0 && choose(value, fetch, 2, &v) == 0)
 		return cfg->fetch = (enum pw_fetch_mode)v, 0;
 	if (strcmp(o->name, "status-scheme") == 0 && choose(value, scheme, 2, &v) == 0)
@@ -379,6 +437,12 @@ set_defaults(struct pw_config *cfg)
 	cfg->max_record_bytes = 16u << 20;
 	cfg->max_depth = 64;
 	cfg->read_chunk_bytes = 64u << 10;
+	cfg->lake = pw_xstrdup("lake");
+	cfg->commit_interval_ms = 1000;
+	cfg->commit_max_files = 1000;
+	cfg->stage_bytes = 1u << 20;
+	cfg->stage_memory = 64u << 20;
+	cfg->codec = PW_PQ_ZSTD;
 }
 
 /* REDIS_HOST / REDIS_PORT, as the PortAda ingest API reads them. */
@@ -407,7 +471,7 @@ pw_config_parse(struct pw_config *cfg, int argc, char **argv, pw_getenv_fn env,
     struct pw_error *err)
 {
 	struct option longopts[N_OPTS + 1];
-	bool root_flag_seen = false;
+	bool root_flag_seen = false, spec_flag_seen = false;
 	const char *value;
 	size_t i;
 	int c, idx;
@@ -474,6 +538,11 @@ pw_config_parse(struct pw_config *cfg, int argc, char **argv, pw_getenv_fn env,
 			cfg->show_version = true;
 			continue;
 		}
+		if (strcmp(o->name, "table-spec") == 0 && !spec_flag_seen) {
+			spec_flag_seen = true;
+			while (cfg->n_table_specs > 0)
+				free(cfg->table_specs[--cfg->n_table_specs]);
+		}
 		if (strcmp(o->name, "ingest-root") == 0 && !root_flag_seen) {
 			/* Flags replace the variable's list rather than adding to it. */
 			root_flag_seen = true;
@@ -516,6 +585,10 @@ pw_config_finish(struct pw_config *cfg)
 	free(cfg->queue_key);
 	free(cfg->processing_prefix);
 	free(cfg->hash_prefix);
+	free(cfg->lake);
+	for (i = 0; i < cfg->n_table_specs; i++)
+		free(cfg->table_specs[i]);
+	free(cfg->table_specs);
 	memset(cfg, 0, sizeof *cfg);
 }
 

@@ -1128,6 +1128,14 @@ pw_delta_append_commit_info(struct pw_buf *b, const struct pw_delta_commit_info 
 			out_str(&o, ",");
 		out_jstr(&o, ci->source_ids[i]);
 	}
+	if (ci->source_records != NULL) {
+		out_str(&o, "],\"portadaSourceRecords\":[");
+		for (i = 0; i < ci->nsource_ids; i++) {
+			if (i > 0)
+				out_str(&o, ",");
+			out_i64(&o, (int64_t)ci->source_records[i]);
+		}
+	}
 	out_str(&o, "]}}\n");
 	return out_end(&o, err);
 }
@@ -1171,6 +1179,7 @@ pw_delta_commit_finish(struct pw_delta_commit *c)
 		free(c->txns[i].app_id);
 	free(c->txns);
 	free_strs(c->source_ids, c->nsource_ids);
+	free(c->source_records);
 	free(c->txn_id);
 	free(c->operation);
 	free(c->first_unknown);
@@ -1352,6 +1361,19 @@ parse_commit_info(const json_t *v, struct pw_delta_commit *c, struct pw_error *e
 	if (get_strings(json_object_get(v, "portadaSourceIds"), &c->source_ids,
 	    &c->nsource_ids, "commitInfo.portadaSourceIds", err) == -1)
 		return -1;
+	if (c->nsource_ids > 0) {
+		const json_t *recs = json_object_get(v, "portadaSourceRecords");
+
+		/* Only informative (the records a recovered upload reports): a
+		 * missing or odd array costs nothing but the counts. */
+		c->source_records = pw_xcalloc(c->nsource_ids, sizeof *c->source_records);
+		for (size_t i = 0; i < c->nsource_ids; i++) {
+			const json_t *r = json_array_get(recs, i);
+
+			c->source_records[i] = json_is_integer(r) && json_integer_value(r) >= 0 &&
+			    json_array_size(recs) == c->nsource_ids ? (int64_t)json_integer_value(r) : -1;
+		}
+	}
 	if (json_is_string(txn) && strlen(json_string_value(txn)) == json_string_length(txn))
 		c->txn_id = pw_xstrdup(json_string_value(txn));
 	if (json_is_integer(json_object_get(v, "timestamp")))

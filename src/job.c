@@ -4,8 +4,10 @@
  *   LOAD   HGETALL file:<id>; an empty hash or an already final status is
  *          acknowledged without work
  *   MARK   status processing (a Lua write that never creates a hash)
- *   READ   source -> jsonscan -> records, no Redis involved
- *   FINISH status done or failed, with records or error_message
+ *   READ   source -> jsonscan -> records -> rows, no Redis involved
+ *   COMMIT the rows wait in their table's batch (batch.c) for the commit
+ *   FINISH status done or failed, with records or error_message (and the
+ *          table version that holds the rows)
  *   ACK    LREM from the processing list, then the job is freed
  *
  * Every Redis step is idempotent, so a step whose reply is lost (NULL) is
@@ -13,14 +15,19 @@
  * A step answered with an error is retried with backoff, except WRONGTYPE,
  * which no retry can fix.
  */
+#include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "portada/yamlentities.h"
 
 #include "portada/log.h"
 #include "worker.h"
 
 #define RETRY_MAX_SECONDS 5
+#define YAML_FILE_MAX	((size_t)64 << 20)	/* read whole, so capped */
 
 static void job_free(struct job *job);
 static void job_fail(struct job *job, const struct pw_error *err);
@@ -91,6 +98,14 @@ to_finish(struct job *job)
 static void
 job_fail(struct job *job, const struct pw_error *err)
 {
+	if (job->storage_failed) {
+		/* Not the file's fault: it goes back to the queue with the rest. */
+		pw_read_destroy(job->rd);
+		job->rd = NULL;
+		worker_fatal(job->w, err);
+		return;
+	}
+	batch_drop_job(job);
 	job->outcome = PW_STATUS_FAILED;
 	free(job->error);
 	job->error = pw_xstrdup(err->msg);
@@ -107,12 +122,52 @@ static int
 on_record(void *arg, const struct pw_scan_record *rec, struct pw_error *err)
 {
 	struct job *job = arg;
+	const struct pw_pq_value *row;
 	struct pw_record r;
+	int rc;
 
 	if (pw_record_parse(job->kind, rec, &r, err) != 0)
 		return -1;
-	/* The table writer takes the record here; until then it is only counted. */
+	if (job->kind == PW_FILE_ENTRY)
+		row = pw_row_entry(job->rows, &job->meta, job->records, r.value, rec->data,
+		    rec->len);
+	else
+		row = pw_row_entity_json(job->rows, &job->meta, job->records, r.name, r.value);
+	rc = batch_stage_row(job, row, err);
 	pw_record_finish(&r);
+	if (rc == -1) {
+		if (!job->storage_failed)
+			pw_error_prefix(err, "record %zu at line %lu, column %lu", rec->index + 1,
+			    rec->value_line, rec->value_column);
+		return -1;
+	}
+	job->records++;
+	return 0;
+}
+
+static int
+on_yaml_entity(void *arg, const char *name, size_t name_len, const struct pw_yaml_str *voices,
+    size_t nvoices, size_t line, size_t column, struct pw_error *err)
+{
+	struct job *job = arg;
+	const struct pw_pq_value *row;
+
+	if (nvoices > job->nvoices_cap) {
+		job->nvoices_cap = nvoices;
+		free(job->voices);
+		job->voices = pw_xcalloc(nvoices, sizeof *job->voices);
+	}
+	for (size_t i = 0; i < nvoices; i++) {
+		job->voices[i].p = voices[i].data;
+		job->voices[i].n = voices[i].len;
+	}
+	row = pw_row_entity(job->rows, &job->meta, job->records, name, name_len, job->voices,
+	    nvoices);
+	if (batch_stage_row(job, row, err) == -1) {
+		if (!job->storage_failed)
+			pw_error_prefix(err, "entity at line %zu, column %zu", line, column);
+		return -1;
+	}
 	job->records++;
 	return 0;
 }
@@ -122,6 +177,14 @@ on_data(void *arg, const char *buf, size_t len, struct pw_error *err)
 {
 	struct job *job = arg;
 
+	if (job->is_yaml) {
+		if (pw_buf_append(&job->yaml, buf, len) == -1) {
+			pw_error_set(err, "YAML entity file is larger than %zu MiB; upload it as "
+			    "JSON, which has no such limit: %s", YAML_FILE_MAX >> 20, job->file_path);
+			return -1;
+		}
+		return 0;
+	}
 	return pw_scan_feed(job->scan, buf, len, err);
 }
 
@@ -137,13 +200,35 @@ on_end(void *arg, const struct pw_error *read_err)
 		job_fail(job, read_err);
 		return;
 	}
-	if (pw_scan_finish(job->scan, &err) != 0) {
+	if (job->is_yaml) {
+		int rc = pw_yaml_entities((const char *)job->yaml.data, job->yaml.len,
+		    on_yaml_entity, job, &err);
+
+		pw_buf_finish(&job->yaml);
+		if (rc != 0) {
+			if (!job->storage_failed)
+				pw_error_prefix(&err, "%s", job->file_path);
+			job_fail(job, &err);
+			return;
+		}
+	} else if (pw_scan_finish(job->scan, &err) != 0) {
 		job_fail(job, &err);
 		return;
 	}
 	pw_scan_destroy(job->scan);
 	job->scan = NULL;
 	job->outcome = PW_STATUS_DONE;
+	pw_row_builder_destroy(job->rows);
+	job->rows = NULL;
+	batch_add(job);		/* to JOB_COMMIT, or stopping on a lake failure */
+}
+
+/* batch.c: the commit holding the job's rows is durable. */
+void
+job_committed(struct job *job, uint64_t version)
+{
+	job->committed = true;
+	job->delta_version = version;
 	to_finish(job);
 }
 
@@ -155,13 +240,22 @@ start_reading(struct job *job)
 	struct pw_error err;
 
 	job->state = JOB_READ;
-	if (job->kind == PW_FILE_ENTITY && (has_suffix(job->file_path, ".yaml") ||
-	    has_suffix(job->file_path, ".yml"))) {
-		pw_error_set(&err, "YAML entity files are not supported; upload the "
-		    "entity list as JSON: %s", job->file_path);
-		job_fail(job, &err);
-		return;
+	/* The stored name may have lost the suffix (<uuid>.json): the upload's name counts too. */
+	job->is_yaml = job->kind == PW_FILE_ENTITY && (has_suffix(job->file_path, ".yaml") ||
+	    has_suffix(job->file_path, ".yml") || (job->source_filename != NULL &&
+	    (has_suffix(job->source_filename, ".yaml") || has_suffix(job->source_filename, ".yml"))));
+	pw_buf_init(&job->yaml, YAML_FILE_MAX);
+	job->meta.file_id = job->id;
+	job->meta.uploaded_by = job->user;
+	job->meta.source_filename = job->source_filename;
+	job->meta.entity_type = job->entity_type;
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		job->meta.ingested_at_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	}
+	job->rows = pw_row_builder_create(&job->batch->spec);
 	job->rd = pw_read_open(job->w->source, job->file_path, &events, job, &err);
 	if (job->rd == NULL) {
 		job_fail(job, &err);
@@ -189,6 +283,77 @@ hash_field(const redisReply *reply, const char *name)
 			return v->str;
 	}
 	return NULL;
+}
+
+/* A time field in seconds ("1738843718.123456"), as ms; -1 if absent or odd. */
+static int64_t
+field_ms(const redisReply *reply, const char *name)
+{
+	const char *v = hash_field(reply, name);
+	char *end;
+	double d;
+
+	if (v == NULL || *v == '\0')
+		return -1;
+	d = strtod(v, &end);
+	if (*end != '\0' || !isfinite(d) || d < 0 || d > 1e13)
+		return -1;
+	return (int64_t)(d * 1000);
+}
+
+/*
+ * When could this upload first have been worked on?  The upload time, or
+ * the first attempt's start if that is earlier (a clock may be off): a
+ * commit older than that cannot hold it.  The first start is kept across
+ * attempts so that a worker down for days still looks back far enough.
+ */
+static void
+note_attempts(struct job *job, const redisReply *reply)
+{
+	int64_t uploaded = field_ms(reply, "timestamp"), first = field_ms(reply, "first_started_at");
+	int64_t started = field_ms(reply, "started_at"), now = (int64_t)time(NULL) * 1000;
+	char buf[32];
+
+	if (first < 0)
+		first = started;
+	job->since_ms = now;
+	if (uploaded >= 0 && uploaded < job->since_ms)
+		job->since_ms = uploaded;
+	if (first >= 0 && first < job->since_ms)
+		job->since_ms = first;
+	snprintf(buf, sizeof buf, "%" PRId64, (first >= 0 ? first : now) / 1000);
+	job->first_started_at = pw_xstrdup(buf);
+}
+
+/*
+ * Exactly once: a commit may hold this upload already (the worker died
+ * before writing "done", or Redis lost the write).  Then it is done, with
+ * the commit's figures, and is not read again.
+ */
+static bool
+already_committed(struct job *job)
+{
+	struct pw_error err;
+	uint64_t version;
+	int64_t records;
+	bool found;
+
+	if (pw_table_find_source(job->batch->table, job->id, job->since_ms, &found, &version,
+	    &records, &err) == -1) {
+		job->storage_failed = true;
+		job_fail(job, &err);
+		return true;
+	}
+	if (!found)
+		return false;
+	log_info(job->id, "recovered", "already committed to %s in version %" PRIu64
+	    "; not written again", job->batch->spec.table, version);
+	job->records = records >= 0 ? (unsigned long long)records : 0;
+	job->outcome = PW_STATUS_DONE;
+	job->committed = true;
+	job->delta_version = version;
+	to_finish(job);
+	return true;
 }
 
 static void
@@ -239,6 +404,15 @@ on_load(struct pw_redis *r, redisReply *reply, void *arg)
 		job_fail(job, &err);
 		return;
 	}
+	job->batch = job->w->batches[job->kind];
+	job->entity_type = entity_type != NULL ? pw_xstrdup(entity_type) : NULL;
+	job->user = hash_field(reply, "user") != NULL ? pw_xstrdup(hash_field(reply, "user")) : NULL;
+	job->source_filename = hash_field(reply, "original_filename") != NULL ?
+	    pw_xstrdup(hash_field(reply, "original_filename")) :
+	    hash_field(reply, "filename") != NULL ? pw_xstrdup(hash_field(reply, "filename")) : NULL;
+	note_attempts(job, reply);
+	if (already_committed(job))
+		return;
 	job->state = JOB_MARK;
 	job->retries = 0;
 	job_step(job);
@@ -251,7 +425,8 @@ log_outcome(struct job *job)
 	if (job->outcome == PW_STATUS_DONE) {
 		job->w->stats.done++;
 		job->w->stats.records += job->records;
-		log_info(job->id, "done", "%llu record(s)", job->records);
+		log_info(job->id, "done", "%llu record(s) in %s version %" PRIu64, job->records,
+		    job->batch->spec.table, job->delta_version);
 	} else {
 		job->w->stats.failed++;
 		log_warn(job->id, "failed", "%s", job->error);
@@ -326,6 +501,12 @@ send_status(struct job *job, enum pw_status_kind kind)
 
 	pw_status_build(&sw, job->w->cfg->status_scheme, kind, job->key,
 	    job->w->cfg->worker_id, job->error, job->records, (long long)time(NULL));
+	if (kind == PW_STATUS_PROCESSING)
+		pw_status_add(&sw, "first_started_at", job->first_started_at);
+	if (kind == PW_STATUS_DONE && job->committed) {
+		pw_status_add(&sw, "delta_table", job->batch->spec.table);
+		pw_status_add_number(&sw, "delta_version", (long long)job->delta_version);
+	}
 	return pw_redis_command(pw_queue_cmd(job->w->queue), on_status, job, 0,
 	    sw.argc, sw.argv, sw.argvlen);
 }
@@ -350,6 +531,7 @@ job_step(struct job *job)
 		rc = send_status(job, PW_STATUS_PROCESSING);
 		break;
 	case JOB_READ:
+	case JOB_COMMIT:
 		return;
 	case JOB_FINISH:
 		rc = send_status(job, job->outcome);
@@ -392,8 +574,16 @@ job_free(struct job *job)
 	worker_job_freed(job->w, job);
 	pw_read_destroy(job->rd);
 	pw_scan_destroy(job->scan);
+	batch_drop_job(job);
+	pw_row_builder_destroy(job->rows);
+	pw_buf_finish(&job->yaml);
+	free(job->voices);
 	if (job->retry_ev != NULL)
 		event_free(job->retry_ev);
+	free(job->user);
+	free(job->source_filename);
+	free(job->entity_type);
+	free(job->first_started_at);
 	free(job->file_path);
 	free(job->error);
 	free(job->key);
@@ -411,6 +601,7 @@ job_cancel(struct job *job)
 		worker_job_freed(job->w, job);
 		pw_read_destroy(job->rd);
 		job->rd = NULL;
+		batch_drop_job(job);
 		return;
 	}
 	job_free(job);

@@ -524,6 +524,12 @@ pw_pq_rows(const struct pw_pq_writer *w)
 	return w->rows;
 }
 
+bool
+pw_pq_broken(const struct pw_pq_writer *w)
+{
+	return w->failed;
+}
+
 static int
 emit(struct pw_pq_writer *w, const void *p, size_t n, struct pw_error *err)
 {

@@ -3,6 +3,7 @@
  * them.  Pure code; job.c sends what pw_status_build() prepares.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "portada/status.h"
@@ -87,4 +88,20 @@ pw_status_build(struct pw_status_write *w, enum pw_status_scheme scheme,
 		push(w, worker_id);
 		break;
 	}
+}
+
+void
+pw_status_add(struct pw_status_write *w, const char *field, const char *value)
+{
+	if (w->argc + 2 > (int)(sizeof w->argv / sizeof w->argv[0]))
+		abort();	/* a programming error: the array is sized for every caller */
+	push(w, field);
+	push(w, value);
+}
+
+void
+pw_status_add_number(struct pw_status_write *w, const char *field, long long value)
+{
+	snprintf(w->numbuf[2], sizeof w->numbuf[2], "%lld", value);
+	pw_status_add(w, field, w->numbuf[2]);
 }

@@ -20,6 +20,7 @@
 struct seen {
 	struct seen	*next;
 	uint64_t	 version;
+	int64_t		 records;	/* -1: unknown */
 	char		 id[];
 };
 
@@ -90,7 +91,7 @@ hash_id(const char *s)
 }
 
 static void
-seen_add(struct pw_table *t, const char *id, uint64_t version)
+seen_add(struct pw_table *t, const char *id, uint64_t version, int64_t records)
 {
 	struct seen *s;
 	size_t b;
@@ -114,6 +115,7 @@ seen_add(struct pw_table *t, const char *id, uint64_t version)
 	s = pw_xmalloc(sizeof *s + strlen(id) + 1);
 	strcpy(s->id, id);
 	s->version = version;
+	s->records = records;
 	b = hash_id(id) & (t->nbuckets - 1);
 	s->next = t->buckets[b];
 	t->buckets[b] = s;
@@ -162,12 +164,12 @@ pw_table_log_read(const char *logdir, uint64_t v, struct pw_delta_commit *c, boo
 
 /* Note the ids of a commit that extends the range read so far upwards. */
 static void
-seen_commit(struct pw_table *t, uint64_t v, char *const *ids, size_t n)
+seen_commit(struct pw_table *t, uint64_t v, const struct pw_delta_commit *c)
 {
 	if (!t->seen_any || v != t->seen_hi + 1)
 		return;		/* the range would get a hole: find_source reads it */
-	for (size_t i = 0; i < n; i++)
-		seen_add(t, ids[i], v);
+	for (size_t i = 0; i < c->nsource_ids; i++)
+		seen_add(t, c->source_ids[i], v, c->source_records[i]);
 	t->seen_hi = v;
 }
 
@@ -266,12 +268,13 @@ load_state(struct pw_table *t, struct pw_delta_commit *proto, struct pw_delta_co
 
 static int
 append_commit_info(const struct pw_table *t, struct pw_buf *b, const char *const *ids,
-    size_t nids, struct pw_error *err)
+    const uint64_t *records, size_t nids, struct pw_error *err)
 {
 	struct pw_delta_commit_info ci = {
 		.timestamp_ms = now_ms(),
 		.version = t->engine_version,
 		.source_ids = ids,
+		.source_records = records,
 		.nsource_ids = nids,
 	};
 
@@ -284,8 +287,8 @@ append_commit_info(const struct pw_table *t, struct pw_buf *b, const char *const
  * schema stops us, since our files were written for the old one.
  */
 static int
-put_commit(struct pw_table *t, const struct pw_buf *b, const char *const *ids, size_t nids,
-    uint64_t *version, struct pw_error *err)
+put_commit(struct pw_table *t, const struct pw_buf *b, const char *const *ids,
+    const uint64_t *records, size_t nids, uint64_t *version, struct pw_error *err)
 {
 	for (;;) {
 		char name[PW_DELTA_VERSION_NAME_SIZE];
@@ -298,7 +301,8 @@ put_commit(struct pw_table *t, const struct pw_buf *b, const char *const *ids, s
 			t->version = v;
 			if (t->seen_any && v == t->seen_hi + 1) {
 				for (size_t i = 0; i < nids; i++)
-					seen_add(t, ids[i], v);
+					seen_add(t, ids[i], v, records != NULL ?
+					    (int64_t)records[i] : -1);
 				t->seen_hi = v;
 			}
 			*version = v;
@@ -320,7 +324,7 @@ put_commit(struct pw_table *t, const struct pw_buf *b, const char *const *ids, s
 			pw_delta_commit_finish(&c);
 			return -1;
 		}
-		seen_commit(t, v, c.source_ids, c.nsource_ids);
+		seen_commit(t, v, &c);
 		pw_delta_commit_finish(&c);
 		t->version = v;
 	}
@@ -337,7 +341,7 @@ create_table(struct pw_table *t, bool *taken, struct pw_error *err)
 	pw_buf_init(&b, LOG_FILE_MAX);
 	if (pw_delta_append_protocol(&b, err) == -1 ||
 	    pw_delta_append_metadata(&b, id, t->fields, t->nfields, now_ms(), err) == -1 ||
-	    append_commit_info(t, &b, NULL, 0, err) == -1)
+	    append_commit_info(t, &b, NULL, NULL, 0, err) == -1)
 		goto out;
 	pw_delta_version_name(0, name);
 	rc = pw_lake_put_if_absent(t->logdir, name, b.data, b.len, taken, err);
@@ -389,8 +393,8 @@ check_table(struct pw_table *t, const struct pw_delta_commit *proto,
 	}
 	pw_buf_init(&b, LOG_FILE_MAX);
 	if (pw_delta_append_metadata_update(&b, &meta->metadata, merged, nmerged, err) == 0 &&
-	    append_commit_info(t, &b, NULL, 0, err) == 0 &&
-	    put_commit(t, &b, NULL, 0, &v, err) == 0) {
+	    append_commit_info(t, &b, NULL, NULL, 0, err) == 0 &&
+	    put_commit(t, &b, NULL, NULL, 0, &v, err) == 0) {
 		log_info(NULL, "schema", "table %s: added %zu column(s) in version %" PRIu64,
 		    t->dir, nmerged - meta->metadata.nfields, v);
 		rc = 0;
@@ -511,6 +515,24 @@ pw_table_file_rows(const struct pw_table_file *f)
 	return pw_pq_rows(f->pq);
 }
 
+bool
+pw_table_file_broken(const struct pw_table_file *f)
+{
+	return pw_pq_broken(f->pq);
+}
+
+uint64_t
+pw_table_file_size(const struct pw_table_file *f)
+{
+	return f->lf.size;
+}
+
+size_t
+pw_table_file_held(const struct pw_table_file *f)
+{
+	return f->finished ? 0 : pw_pq_held_bytes(f->pq);
+}
+
 int
 pw_table_file_finish(struct pw_table_file *f, struct pw_error *err)
 {
@@ -537,7 +559,8 @@ pw_table_file_destroy(struct pw_table_file *f)
 
 int
 pw_table_commit(struct pw_table *t, struct pw_table_file *const *files, size_t nfiles,
-    const char *const *ids, size_t nids, uint64_t *version, struct pw_error *err)
+    const char *const *ids, const uint64_t *records, size_t nids, uint64_t *version,
+    struct pw_error *err)
 {
 	struct pw_buf b;
 	int rc = -1;
@@ -561,9 +584,9 @@ pw_table_commit(struct pw_table *t, struct pw_table_file *const *files, size_t n
 		if (pw_delta_append_add(&b, &add, err) == -1)
 			goto out;
 	}
-	if (append_commit_info(t, &b, ids, nids, err) == -1)
+	if (append_commit_info(t, &b, ids, records, nids, err) == -1)
 		goto out;
-	rc = put_commit(t, &b, ids, nids, version, err);
+	rc = put_commit(t, &b, ids, records, nids, version, err);
 out:
 	pw_buf_finish(&b);
 	return rc;
@@ -573,7 +596,7 @@ out:
 
 int
 pw_table_find_source(struct pw_table *t, const char *id, int64_t since_ms, bool *found,
-    uint64_t *version, struct pw_error *err)
+    uint64_t *version, int64_t *records, struct pw_error *err)
 {
 	const struct seen *s;
 	struct pw_delta_commit c;
@@ -596,7 +619,7 @@ pw_table_find_source(struct pw_table *t, const char *id, int64_t since_ms, bool 
 		if (missing)
 			break;
 		for (size_t i = 0; i < c.nsource_ids; i++)
-			seen_add(t, c.source_ids[i], v);
+			seen_add(t, c.source_ids[i], v, c.source_records[i]);
 		pw_delta_commit_finish(&c);
 		t->seen_hi = v;
 		if (v > t->version)
@@ -610,7 +633,7 @@ pw_table_find_source(struct pw_table *t, const char *id, int64_t since_ms, bool 
 			return -1;
 		if (!missing) {
 			for (size_t i = 0; i < c.nsource_ids; i++)
-				seen_add(t, c.source_ids[i], v);
+				seen_add(t, c.source_ids[i], v, c.source_records[i]);
 			pw_delta_commit_finish(&c);
 		}
 		t->seen_lo = v;
@@ -619,6 +642,7 @@ pw_table_find_source(struct pw_table *t, const char *id, int64_t since_ms, bool 
 	if ((s = seen_find(t, id)) != NULL) {
 		*found = true;
 		*version = s->version;
+		*records = s->records;
 	}
 	return 0;
 }

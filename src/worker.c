@@ -75,6 +75,25 @@ worker_job_freed(struct pw_worker *w, struct job *job)
 		pw_queue_kick(w->queue);
 	else if (w->state == WORKER_DRAINING && w->n_jobs == 0 && w->fetch_closed)
 		finish_drain(w);
+	else if (w->state == WORKER_DRAINING)
+		worker_batch_ready(w);
+}
+
+/*
+ * While draining, a batch need not wait for its timer once every file
+ * still in flight is either in a batch or past it.
+ */
+void
+worker_batch_ready(struct pw_worker *w)
+{
+	struct job *job;
+
+	if (w->state != WORKER_DRAINING || w->failed)
+		return;
+	TAILQ_FOREACH(job, &w->jobs, link)
+		if (job->state == JOB_LOAD || job->state == JOB_MARK || job->state == JOB_READ)
+			return;
+	batch_flush_all(w);
 }
 
 void
@@ -202,6 +221,8 @@ cancel_all(struct pw_worker *w)
 {
 	struct job *job;
 
+	/* Rows of uncommitted uploads go with them: they are read again. */
+	batch_abort_all(w);
 	while ((job = TAILQ_FIRST(&w->jobs)) != NULL)
 		job_cancel(job);
 }
@@ -215,6 +236,9 @@ finish_drain(struct pw_worker *w)
 	if (w->state == WORKER_REQUEUEING || w->state == WORKER_STOPPED)
 		return;
 	evtimer_del(w->drain_ev);
+	/* What is read and waiting for its commit need not be read again. */
+	if (!w->failed)
+		batch_flush_all(w);
 	w->state = WORKER_REQUEUEING;
 	if (w->n_jobs > 0)
 		log_warn(NULL, "drain-timeout", "%u file(s) still in flight go back to "
@@ -292,6 +316,9 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		pw_queue_stop(w->queue);
 		if (w->state != WORKER_DRAINING)
 			return;		/* fetch_closed() already finished the drain */
+		worker_batch_ready(w);
+		if (w->state != WORKER_DRAINING)
+			return;
 		tv.tv_sec = (time_t)w->cfg->drain_timeout;
 		tv.tv_usec = (suseconds_t)((w->cfg->drain_timeout - (double)tv.tv_sec) * 1e6);
 		evtimer_add(w->drain_ev, &tv);
@@ -311,6 +338,56 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		stop_loop(w);
 		break;
 	}
+}
+
+/* --- a failing lake ------------------------------------------------------- */
+
+static void
+on_fatal(evutil_socket_t fd, short what, void *arg)
+{
+	struct pw_worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	switch (w->state) {
+	case WORKER_RUNNING:
+		w->state = WORKER_DRAINING;
+		pw_queue_stop(w->queue);
+		if (w->state != WORKER_DRAINING)
+			return;
+		/* FALLTHROUGH */
+	case WORKER_DRAINING:
+		w->drain_expired = true;
+		if (w->fetch_closed)
+			finish_drain(w);
+		else
+			pw_queue_abandon_fetch(w->queue);
+		break;
+	case WORKER_REQUEUEING:
+	case WORKER_STOPPED:
+		break;
+	}
+}
+
+/*
+ * The lake failed (a full disk, a log changed by another writer, an
+ * unreadable commit): no upload is to blame, so none is failed.  The
+ * worker stops, puts every upload in flight back in the queue and exits 1;
+ * what was committed is found again by the next worker (job.c).  Called
+ * from deep inside a job, so the stopping happens on the next loop turn.
+ */
+void
+worker_fatal(struct pw_worker *w, const struct pw_error *err)
+{
+	static const struct timeval now = { 0, 0 };
+
+	if (w->failed)
+		return;
+	w->failed = true;
+	w->exit_status = 1;
+	log_error(NULL, "lake-failed", "%s; stopping: files in flight go back to the queue",
+	    err->msg);
+	evtimer_add(w->fatal_ev, &now);
 }
 
 /* --- run ------------------------------------------------------------------ */
@@ -338,8 +415,9 @@ worker_init(struct pw_worker *w, const struct pw_config *cfg)
 	w->sigint_ev = evsignal_new(w->base, SIGINT, on_signal, w);
 	w->drain_ev = evtimer_new(w->base, on_drain_timeout, w);
 	w->giveup_ev = evtimer_new(w->base, on_giveup, w);
+	w->fatal_ev = evtimer_new(w->base, on_fatal, w);
 	if (w->sigterm_ev == NULL || w->sigint_ev == NULL || w->drain_ev == NULL ||
-	    w->giveup_ev == NULL)
+	    w->giveup_ev == NULL || w->fatal_ev == NULL)
 		pw_fatal("cannot create the worker's events");
 	event_add(w->sigterm_ev, NULL);
 	event_add(w->sigint_ev, NULL);
@@ -352,6 +430,8 @@ worker_finish(struct pw_worker *w)
 	/* Frees the connections: owed replies arrive as NULL and free their jobs. */
 	pw_queue_destroy(w->queue);
 	pw_source_destroy(w->source);
+	batch_close_all(w);
+	event_free(w->fatal_ev);
 	event_free(w->sigterm_ev);
 	event_free(w->sigint_ev);
 	event_free(w->drain_ev);
@@ -368,15 +448,21 @@ pw_worker_run(const struct pw_config *cfg)
 {
 	struct pw_worker w;
 	struct rusage ru;
+	struct pw_error err;
 	char addr[300];
 
 	signal(SIGPIPE, SIG_IGN);	/* hiredis writes without MSG_NOSIGNAL */
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 	worker_init(&w, cfg);
+	if (batch_open_all(&w, &err) == -1) {
+		log_error(NULL, "table", "%s", err.msg);
+		worker_finish(&w);
+		return 2;
+	}
 	pw_config_redis_display(&cfg->redis, addr, sizeof addr);
 	log_info(NULL, "start", "worker %s, redis %s, queue %s, %s mode, up to %u "
-	    "files in flight", cfg->worker_id, addr, cfg->queue_key,
-	    cfg->fetch == PW_FETCH_BLMOVE ? "blmove" : "blpop", cfg->max_inflight);
+	    "files in flight, lake %s", cfg->worker_id, addr, cfg->queue_key,
+	    cfg->fetch == PW_FETCH_BLMOVE ? "blmove" : "blpop", cfg->max_inflight, cfg->lake);
 	pw_queue_start(w.queue);
 	event_base_dispatch(w.base);
 	getrusage(RUSAGE_SELF, &ru);

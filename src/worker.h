@@ -16,13 +16,17 @@
 #include "portada/jsonscan.h"
 #include "portada/queue.h"
 #include "portada/records.h"
+#include "portada/rows.h"
+#include "portada/rowspool.h"
 #include "portada/source.h"
 #include "portada/status.h"
+#include "portada/table.h"
 
 enum job_state {
 	JOB_LOAD,	/* HGETALL file:<id> */
 	JOB_MARK,	/* status processing */
-	JOB_READ,	/* source -> scanner -> records */
+	JOB_READ,	/* source -> scanner -> records -> rows */
+	JOB_COMMIT,	/* read; waiting in its table's batch for the commit */
 	JOB_FINISH,	/* final status */
 	JOB_ACK,	/* LREM from the processing list */
 };
@@ -51,9 +55,49 @@ struct job {
 	unsigned long long records;
 	enum pw_status_kind outcome;	/* PW_STATUS_DONE or PW_STATUS_FAILED */
 	char *error;			/* the error_message, when failed */
+
+	/* Rows, on their way to the table (batch.c). */
+	struct batch *batch;		/* the table this kind of file feeds */
+	char *user, *source_filename, *entity_type;
+	char *first_started_at;		/* written with "processing": the first attempt */
+	int64_t since_ms;		/* commits older than this cannot hold the upload */
+	struct pw_row_meta meta;
+	struct pw_row_builder *rows;
+	struct pw_rowspool spool;	/* small files: rows held until the file is read */
+	size_t staged;			/* bytes of spool counted in the worker's total */
+	struct pw_table_file *own;	/* big files: their own data file */
+	struct pw_buf yaml;		/* a YAML entity file, read whole */
+	bool is_yaml;
+	struct pw_pq_str *voices;	/* YAML voices, converted */
+	size_t nvoices_cap;
+	bool storage_failed;		/* the table, not the file, failed */
+	TAILQ_ENTRY(job) batch_link;
+	bool in_batch;
+	uint64_t delta_version;		/* the commit holding the file, once done */
+	bool committed;
 };
 
 TAILQ_HEAD(job_list, job);
+
+/*
+ * One table and its group commit: uploads that are read wait here; their
+ * rows are already in the shared data file (small uploads) or in their own
+ * finished data files (big ones).  A commit makes them all one version.
+ */
+struct batch {
+	struct pw_worker *w;
+	struct pw_table_spec spec;
+	struct pw_table *table;
+	struct pw_pq_options shared_opt, own_opt;
+	struct pw_table_file *shared;	/* open, or NULL */
+	uint64_t shared_rows;
+	size_t shared_bytes;		/* spooled bytes replayed into it */
+	struct pw_table_file **files;	/* finished files of this batch */
+	size_t nfiles, capfiles;
+	struct job_list jobs;
+	unsigned njobs;
+	struct event *timer;
+};
 
 enum worker_state {
 	WORKER_RUNNING,
@@ -81,8 +125,12 @@ struct pw_worker {
 	unsigned n_jobs;
 	uint64_t next_seq;
 	struct pw_worker_stats stats;
+	struct batch *batches[2];	/* by enum pw_file_kind */
+	size_t staged_bytes;		/* all jobs' spools */
+	struct event *fatal_ev;		/* a table failed: stop, requeue, exit 1 */
 	bool fetch_closed;		/* draining: no pop in flight any more */
 	bool drain_expired;		/* the drain timeout passed */
+	bool failed;			/* the lake failed: exit 1 */
 
 	struct event *sigterm_ev, *sigint_ev;
 	struct event *drain_ev;		/* drain timeout */
@@ -96,9 +144,29 @@ void job_start(struct pw_worker *w, const char *id, bool recovered);
 void job_step(struct job *job);
 void job_cancel(struct job *job);
 
-/* worker.c, called by job.c */
+void job_committed(struct job *job, uint64_t version);
+
+/* batch.c */
+int batch_open_all(struct pw_worker *w, struct pw_error *err);
+void batch_close_all(struct pw_worker *w);
+/* A job's next row: into its spool, or its own data file once too big. */
+int batch_stage_row(struct job *job, const struct pw_pq_value *row, struct pw_error *err);
+/* The job's file was read whole: its rows join the next commit. */
+void batch_add(struct job *job);
+/* Free what a job holds for the table (a job that failed or is freed). */
+void batch_drop_job(struct job *job);
+/* Commit every batch now; false if a table failed. */
+bool batch_flush_all(struct pw_worker *w);
+/* Throw away every uncommitted batch (the worker is stopping on a failure). */
+void batch_abort_all(struct pw_worker *w);
+
+/* worker.c, called by job.c and batch.c */
 void worker_job_freed(struct pw_worker *w, struct job *job);
 void worker_park(struct pw_worker *w, struct job *job);
 void worker_insert(struct pw_worker *w, struct job *job);
+/* The lake failed under us: stop taking files, requeue, exit 1. */
+void worker_fatal(struct pw_worker *w, const struct pw_error *err);
+/* Draining: commit at once when nothing else is left to wait for. */
+void worker_batch_ready(struct pw_worker *w);
 
 #endif

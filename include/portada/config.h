@@ -12,6 +12,7 @@
 
 #include "portada/error.h"
 #include "portada/log.h"
+#include "portada/parquet.h"
 
 enum pw_fetch_mode {
 	PW_FETCH_BLMOVE,	/* reliable: ids wait in a per-worker processing list */
@@ -54,6 +55,14 @@ struct pw_config {
 	size_t max_record_bytes;
 	unsigned max_depth;
 	size_t read_chunk_bytes;
+	char *lake;			/* directory holding the tables */
+	char **table_specs;		/* --table-spec files, replacing the defaults by kind */
+	size_t n_table_specs;
+	unsigned commit_interval_ms;	/* a batch waits at most this long */
+	unsigned commit_max_files;	/* and holds at most this many uploads */
+	size_t stage_bytes;		/* rows of one upload held before it gets its own file */
+	size_t stage_memory;		/* rows held for all uploads together */
+	enum pw_pq_codec codec;
 	bool show_help;
 	bool show_version;
 };

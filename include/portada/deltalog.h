@@ -151,6 +151,7 @@ struct pw_delta_commit_info {
 	int64_t			 timestamp_ms;
 	const char		*version;	/* engineInfo is "portada-worker/<version>" */
 	const char *const	*source_ids;	/* the uploads in this commit */
+	const uint64_t		*source_records; /* rows of each, or NULL */
 	size_t			 nsource_ids;
 	const char		*txn_id;	/* NULL: none */
 };
@@ -158,7 +159,8 @@ struct pw_delta_commit_info {
 /*
  * Append a commitInfo for a blind append: timestamp, operation "WRITE",
  * operationParameters {"mode":"Append"}, isBlindAppend true, engineInfo,
- * txnId (if any) and our own portadaSourceIds.  Refuses strings that are
+ * txnId (if any) and our own portadaSourceIds (and portadaSourceRecords,
+ * the rows each upload added, when given).  Refuses strings that are
  * not UTF-8, naming which.
  */
 int pw_delta_append_commit_info(struct pw_buf *b, const struct pw_delta_commit_info *ci,
@@ -221,6 +223,7 @@ struct pw_delta_commit {
 	size_t			 ntxns;
 	bool			 has_commit_info;
 	char			**source_ids;	/* commitInfo.portadaSourceIds */
+	int64_t			*source_records; /* portadaSourceRecords, per id; -1 unknown */
 	size_t			 nsource_ids;
 	char			*txn_id;	/* commitInfo.txnId, or NULL */
 	int64_t			 timestamp_ms;	/* commitInfo.timestamp, or 0 */

@@ -198,6 +198,10 @@ int pw_pq_write_row(struct pw_pq_writer *w, const struct pw_pq_value *values,
 /* Rows accepted so far. */
 uint64_t pw_pq_rows(const struct pw_pq_writer *w);
 
+/* Whether a sink or codec failure poisoned the writer (a refused row does
+ * not): callers tell a bad row from a bad disk this way. */
+bool pw_pq_broken(const struct pw_pq_writer *w);
+
 /*
  * Bytes held right now: the open row group's pages, levels and
  * dictionaries, which row_group_bytes ends and memory_limit caps, plus the

@@ -35,8 +35,8 @@ bool pw_status_is_final(enum pw_status_scheme scheme, const char *value);
 extern const char pw_status_script[];
 
 struct pw_status_write {
-	const char *argv[16];
-	size_t argvlen[16];
+	const char *argv[20];
+	size_t argvlen[20];
 	int argc;
 	char numbuf[3][24];
 };
@@ -49,5 +49,14 @@ struct pw_status_write {
 void pw_status_build(struct pw_status_write *w, enum pw_status_scheme scheme,
     enum pw_status_kind kind, const char *key, const char *worker_id,
     const char *error_message, unsigned long long records, long long now);
+
+/*
+ * Add a field to a built write (at most 4 in all).  The value is kept by
+ * pointer.  Done writes add delta_table and delta_version; processing
+ * writes add first_started_at, which the recovery check reads.
+ */
+void pw_status_add(struct pw_status_write *w, const char *field, const char *value);
+/* The same with a number (one per write). */
+void pw_status_add_number(struct pw_status_write *w, const char *field, long long value);
 
 #endif

@@ -48,6 +48,11 @@ struct pw_table_file *pw_table_file_create(struct pw_table *t, const struct pw_p
 int pw_table_file_write(struct pw_table_file *f, const struct pw_pq_value *row,
     struct pw_error *err) PW_MUST_CHECK;
 uint64_t pw_table_file_rows(const struct pw_table_file *f);
+/* Whether a failed write broke the file (storage), rather than refusing a row. */
+bool pw_table_file_broken(const struct pw_table_file *f);
+/* Bytes written to disk so far, and held in memory for the open row group. */
+uint64_t pw_table_file_size(const struct pw_table_file *f);
+size_t pw_table_file_held(const struct pw_table_file *f);
 /* Close the Parquet file, sync it and give it its final name. */
 int pw_table_file_finish(struct pw_table_file *f, struct pw_error *err) PW_MUST_CHECK;
 /* Throw an unfinished file away (nothing is left on disk), or free a
@@ -55,19 +60,22 @@ int pw_table_file_finish(struct pw_table_file *f, struct pw_error *err) PW_MUST_
 void pw_table_file_destroy(struct pw_table_file *f);
 
 /*
- * Commit finished files (nfiles may be 0) for the uploads ids[0..nids) as
- * one new version; *version is the version it became.
+ * Commit finished files (nfiles may be 0) for the uploads ids[0..nids),
+ * which added records[i] rows each (records may be NULL), as one new
+ * version; *version is the version it became.
  */
 int pw_table_commit(struct pw_table *t, struct pw_table_file *const *files, size_t nfiles,
-    const char *const *ids, size_t nids, uint64_t *version, struct pw_error *err) PW_MUST_CHECK;
+    const char *const *ids, const uint64_t *records, size_t nids, uint64_t *version,
+    struct pw_error *err) PW_MUST_CHECK;
 
 /*
  * Whether upload id is in a commit made after since_ms (ms since the epoch,
  * when the upload was first started; commits older than that, less a
- * margin for clocks, are not read).  *found and *version say which.
+ * margin for clocks, are not read).  *found and *version say which, and
+ * *records how many rows it added (-1 if the commit did not say).
  */
 int pw_table_find_source(struct pw_table *t, const char *id, int64_t since_ms,
-    bool *found, uint64_t *version, struct pw_error *err) PW_MUST_CHECK;
+    bool *found, uint64_t *version, int64_t *records, struct pw_error *err) PW_MUST_CHECK;
 
 /* What _delta_log/ holds, by name: the newest JSON commit (max, if any),
  * whether version 0 is there, whether there are checkpoints. */

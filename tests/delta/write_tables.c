@@ -95,12 +95,12 @@ main(int argc, char **argv)
 	 * commits a third and must land on version 2. */
 	files[0] = entry_file(a, rb, "up-1", structured, 2);
 	files[1] = entry_file(a, rb, "up-2", flat, 3);
-	if (pw_table_commit(a, files, 2, (const char *[]){ "up-1", "up-2" }, 2, &v, &err) == -1)
+	if (pw_table_commit(a, files, 2, (const char *[]){ "up-1", "up-2" }, NULL, 2, &v, &err) == -1)
 		die("commit a", &err);
 	pw_table_file_destroy(files[0]);
 	pw_table_file_destroy(files[1]);
 	files[0] = entry_file(b, rb, "up-3", flat, 1);
-	if (pw_table_commit(b, files, 1, (const char *[]){ "up-3" }, 1, &v, &err) == -1)
+	if (pw_table_commit(b, files, 1, (const char *[]){ "up-3" }, NULL, 1, &v, &err) == -1)
 		die("commit b", &err);
 	if (v != 2) {
 		fprintf(stderr, "write_tables: second writer got version %llu, not 2\n",
@@ -125,7 +125,7 @@ main(int argc, char **argv)
 		    pw_table_file_write(f, pw_row_entity(rb, &m, 0, "Barcelona", 9, v1, 2), &err) ||
 		    pw_table_file_write(f, pw_row_entity(rb, &m, 1, "Cádiz", 6, NULL, 0), &err) ||
 		    pw_table_file_finish(f, &err) ||
-		    pw_table_commit(k, &f, 1, (const char *[]){ "ent-1" }, 1, &v, &err))
+		    pw_table_commit(k, &f, 1, (const char *[]){ "ent-1" }, NULL, 1, &v, &err))
 			die("entities", &err);
 		pw_table_file_destroy(f);
 	}

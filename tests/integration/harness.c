@@ -490,6 +490,9 @@ setup(bool aof, bool redis)
 	snprintf(H->dir, sizeof H->dir, "%s", tmpl);
 	snprintf(H->sock, sizeof H->sock, "%s/r.sock", H->dir);
 	snprintf(H->root, sizeof H->root, "%s/ingest", H->dir);
+	snprintf(H->lake, sizeof H->lake, "%s/lake", H->dir);
+	/* Every worker a test starts writes its tables here unless told otherwise. */
+	setenv("PORTADA_LAKE", H->lake, 1);
 	snprintf(H->url, sizeof H->url, "unix://%s", H->sock);
 	ck_assert_int_eq(mkdir(H->root, 0700), 0);
 	H->aof = aof;

@@ -49,6 +49,7 @@ struct harness {
 	char dir[PATH_MAX];		/* private temporary directory */
 	char sock[PATH_MAX];		/* <dir>/r.sock */
 	char root[PATH_MAX];		/* <dir>/ingest: the worker's ingest root */
+	char lake[PATH_MAX];		/* <dir>/lake: every worker's PORTADA_LAKE */
 	char url[PATH_MAX + 16];	/* unix://<sock> */
 	bool aof;
 	pid_t redis_pid;

@@ -68,7 +68,7 @@ assert_write(const struct pw_status_write *w, const char *key, const char *const
 	int i;
 
 	ck_assert_int_eq(w->argc, 4 + nwant);
-	ck_assert_int_le(w->argc, 16);
+	ck_assert_int_le(w->argc, 20);
 	ck_assert_str_eq(w->argv[0], "EVAL");
 	ck_assert_ptr_eq(w->argv[1], pw_status_script);
 	ck_assert_str_eq(w->argv[2], "1");
@@ -79,7 +79,7 @@ assert_write(const struct pw_status_write *w, const char *key, const char *const
 	for (i = 0; i < w->argc; i++)
 		ck_assert_msg(w->argvlen[i] == strlen(w->argv[i]),
 		    "argvlen[%d] is %zu, want %zu", i, w->argvlen[i], strlen(w->argv[i]));
-	for (i = w->argc; i < 16; i++)
+	for (i = w->argc; i < 20; i++)
 		ck_assert_ptr_null(w->argv[i]);
 }
 
@@ -117,6 +117,18 @@ START_TEST(build_task)
 
 	pw_status_build(&w, PW_STATUS_TASK, PW_STATUS_PENDING, key, worker, NULL, 0, 6);
 	assert_write(&w, key, WANT("", "status", "0", "worker", "worker-7"));
+
+	/* What the table writer adds: the commit, and the first start. */
+	pw_status_build(&w, PW_STATUS_TASK, PW_STATUS_DONE, key, worker, NULL, 12, 7);
+	pw_status_add(&w, "delta_table", "ship_entries");
+	pw_status_add_number(&w, "delta_version", 18446744073709551LL);
+	assert_write(&w, key, WANT("error_message", "status", "2", "finished_at", "7",
+	    "records", "12", "delta_table", "ship_entries", "delta_version",
+	    "18446744073709551"));
+	pw_status_build(&w, PW_STATUS_TASK, PW_STATUS_PROCESSING, key, worker, NULL, 0, 8);
+	pw_status_add(&w, "first_started_at", "3");
+	assert_write(&w, key, WANT("error_message", "status", "1", "worker", "worker-7",
+	    "started_at", "8", "first_started_at", "3"));
 }
 END_TEST
 

@@ -99,6 +99,8 @@ START_TEST(create_and_append)
 	struct pw_table_file *f;
 	struct pw_error err;
 	const char *ids[] = { "a", "b" };
+	const uint64_t counts[] = { 1, 2 };
+	int64_t recs;
 	uint64_t v;
 
 	spec(spec_v1, &s);
@@ -106,11 +108,11 @@ START_TEST(create_and_append)
 	ck_assert_uint_eq(pw_table_version(t), 0);
 	ck_assert(exists("t/_delta_log/00000000000000000000.json"));
 	f = file_with_rows(t, "a", 3);
-	ck_assert_int_eq(pw_table_commit(t, &f, 1, ids, 2, &v, &err), 0);
+	ck_assert_int_eq(pw_table_commit(t, &f, 1, ids, counts, 2, &v, &err), 0);
 	ck_assert_uint_eq(v, 1);
 	pw_table_file_destroy(f);
 	/* An empty commit (every upload failed) is still a version. */
-	ck_assert_int_eq(pw_table_commit(t, NULL, 0, NULL, 0, &v, &err), 0);
+	ck_assert_int_eq(pw_table_commit(t, NULL, 0, NULL, NULL, 0, &v, &err), 0);
 	ck_assert_uint_eq(v, 2);
 	pw_table_close(t);
 
@@ -119,10 +121,11 @@ START_TEST(create_and_append)
 	{
 		bool found;
 
-		ck_assert_int_eq(pw_table_find_source(t, "b", 0, &found, &v, &err), 0);
+		ck_assert_int_eq(pw_table_find_source(t, "b", 0, &found, &v, &recs, &err), 0);
 		ck_assert(found);
 		ck_assert_uint_eq(v, 1);
-		ck_assert_int_eq(pw_table_find_source(t, "c", 0, &found, &v, &err), 0);
+		ck_assert_int_eq(recs, 2);
+		ck_assert_int_eq(pw_table_find_source(t, "c", 0, &found, &v, &recs, &err), 0);
 		ck_assert(!found);
 	}
 	pw_table_close(t);
@@ -164,6 +167,7 @@ START_TEST(two_writers)
 	struct pw_table_file *f;
 	struct pw_error err;
 	const char *ida[] = { "from-a" }, *idb[] = { "from-b" };
+	int64_t recs;
 	uint64_t v;
 	bool found;
 
@@ -171,15 +175,16 @@ START_TEST(two_writers)
 	a = open_ok(&s);
 	b = open_ok(&s);
 	f = file_with_rows(a, "from-a", 2);
-	ck_assert_int_eq(pw_table_commit(a, &f, 1, ida, 1, &v, &err), 0);
+	ck_assert_int_eq(pw_table_commit(a, &f, 1, ida, NULL, 1, &v, &err), 0);
 	ck_assert_uint_eq(v, 1);
 	pw_table_file_destroy(f);
 	f = file_with_rows(b, "from-b", 2);
-	ck_assert_int_eq(pw_table_commit(b, &f, 1, idb, 1, &v, &err), 0);
+	ck_assert_int_eq(pw_table_commit(b, &f, 1, idb, NULL, 1, &v, &err), 0);
 	ck_assert_uint_eq(v, 2);
 	pw_table_file_destroy(f);
-	ck_assert_int_eq(pw_table_find_source(a, "from-b", 0, &found, &v, &err), 0);
+	ck_assert_int_eq(pw_table_find_source(a, "from-b", 0, &found, &v, &recs, &err), 0);
 	ck_assert(found && v == 2);
+	ck_assert_int_eq(recs, -1);	/* the commit did not say */
 	ck_assert_uint_eq(pw_table_version(a), 2);
 	pw_table_close(a);
 	pw_table_close(b);
@@ -205,12 +210,12 @@ START_TEST(schema_evolution)
 	t = open_ok(&s2);
 	ck_assert_uint_eq(pw_table_version(t), 1);
 	f = file_with_rows(t, "x", 1);
-	ck_assert_int_eq(pw_table_commit(t, &f, 1, NULL, 0, &v, &err), 0);
+	ck_assert_int_eq(pw_table_commit(t, &f, 1, NULL, NULL, 0, &v, &err), 0);
 	pw_table_file_destroy(f);
 	pw_table_close(t);
 	/* A writer that opened the table before the change must not append. */
 	f = file_with_rows(old, "y", 1);
-	ck_assert_int_eq(pw_table_commit(old, &f, 1, NULL, 0, &v, &err), -1);
+	ck_assert_int_eq(pw_table_commit(old, &f, 1, NULL, NULL, 0, &v, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "another writer changed the table's schema at "
 	    "version 1"));
 	pw_table_file_destroy(f);

@@ -1,0 +1,401 @@
+/*
+ * batch: rows → data files → one commit for many uploads (group commit).
+ *
+ * While a file is read its rows are mapped at once and packed into the
+ * job's spool (see rowspool.h).  A file whose rows pass --stage-bytes, or
+ * that would take the worker's spools past --stage-memory, moves them into
+ * a data file of its own and streams the rest there, so no file is ever
+ * held whole in memory.  Once the file is read without error its rows join
+ * its table's batch: the spool is replayed into the batch's shared data
+ * file, or the own file is finished.  A file that fails drops its spool or
+ * throws its own file away, so it contributes no rows, and since a file's
+ * rows all join one batch they never span two commits.
+ *
+ * A batch commits when --commit-interval-ms has passed since its first
+ * upload joined, when it holds --commit-max-files uploads, or when its
+ * shared file reaches SHARED_FILE_BYTES.  Only after the commit (data files
+ * and log entry synced with their directories, see lake.c) do its uploads
+ * get their final status.  A failure of the lake itself (a full disk, a
+ * log that changed under us) is not the upload's fault: the worker stops,
+ * puts its files back in the queue and exits 1 rather than failing them.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portada/lake.h"
+#include "portada/log.h"
+#include "worker.h"
+
+#define SPEC_FILE_MAX		((size_t)1 << 20)
+#define SHARED_FILE_BYTES	((size_t)128 << 20)	/* spooled bytes per shared file */
+#define OWN_ROW_GROUP_BYTES	((size_t)16 << 20)	/* memory of one big upload's writer */
+
+static bool commit(struct batch *b);
+
+/* ---- opening the tables ---- */
+
+static int
+load_spec(const char *path, struct pw_table_spec *spec, struct pw_error *err)
+{
+	struct pw_buf text;
+	bool missing;
+	int rc;
+
+	pw_buf_init(&text, SPEC_FILE_MAX);
+	rc = pw_lake_read(path, SPEC_FILE_MAX, &text, &missing, err);
+	if (rc == 0 && missing) {
+		pw_error_set(err, "table spec %s: no such file", path);
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = pw_table_spec_parse((const char *)text.data, text.len, path, spec, err);
+	pw_buf_finish(&text);
+	return rc;
+}
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	commit(arg);
+}
+
+static struct batch *
+batch_new(struct pw_worker *w)
+{
+	struct batch *b = pw_xcalloc(1, sizeof *b);
+	const struct pw_config *cfg = w->cfg;
+	size_t need;
+
+	b->w = w;
+	TAILQ_INIT(&b->jobs);
+	b->timer = evtimer_new(w->base, on_timer, b);
+	if (b->timer == NULL)
+		pw_fatal("cannot create the commit timer");
+	pw_pq_options_default(&b->shared_opt);
+	b->shared_opt.codec = cfg->codec;
+	/*
+	 * A spooled row is at most stage_bytes, so with this limit the shared
+	 * writer never refuses one: a refusal there would strand the rows of
+	 * the upload's earlier records in the file.
+	 */
+	need = b->shared_opt.row_group_bytes + 2 * cfg->stage_bytes + ((size_t)1 << 20);
+	if (need > b->shared_opt.row_group_bytes * 4)
+		b->shared_opt.memory_limit = need;
+	b->own_opt = b->shared_opt;
+	b->own_opt.row_group_bytes = OWN_ROW_GROUP_BYTES;
+	b->own_opt.memory_limit = 0;	/* the writer's default: 4 × row group */
+	return b;
+}
+
+static void
+batch_free(struct batch *b)
+{
+	if (b == NULL)
+		return;
+	pw_table_close(b->table);
+	pw_table_spec_finish(&b->spec);
+	free(b->files);
+	event_free(b->timer);
+	free(b);
+}
+
+int
+batch_open_all(struct pw_worker *w, struct pw_error *err)
+{
+	const struct pw_config *cfg = w->cfg;
+	enum pw_file_kind kinds[] = { PW_FILE_ENTRY, PW_FILE_ENTITY };
+
+	for (size_t i = 0; i < cfg->n_table_specs; i++) {
+		struct batch *b = batch_new(w);
+
+		if (load_spec(cfg->table_specs[i], &b->spec, err) == -1) {
+			batch_free(b);
+			return -1;
+		}
+		if (w->batches[b->spec.files] != NULL) {
+			pw_error_set(err, "table spec %s: a spec for %s files was given already",
+			    cfg->table_specs[i], b->spec.files == PW_FILE_ENTRY ? "entry" : "entity");
+			batch_free(b);
+			return -1;
+		}
+		w->batches[b->spec.files] = b;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		struct batch *b = w->batches[kinds[i]];
+
+		if (b == NULL) {
+			const char *text = pw_table_spec_default(kinds[i]);
+
+			b = batch_new(w);
+			w->batches[kinds[i]] = b;
+			if (pw_table_spec_parse(text, strlen(text), "(built in)", &b->spec,
+			    err) == -1)
+				return -1;
+		}
+	}
+	if (strcmp(w->batches[0]->spec.table, w->batches[1]->spec.table) == 0) {
+		pw_error_set(err, "entry and entity files cannot share the table %s",
+		    w->batches[0]->spec.table);
+		return -1;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		struct batch *b = w->batches[i];
+
+		b->table = pw_table_open(cfg->lake, &b->spec, PW_VERSION, err);
+		if (b->table == NULL)
+			return -1;
+		log_info(NULL, "table", "%s at version %" PRIu64 ", %zu column(s)",
+		    pw_table_dir(b->table), pw_table_version(b->table), b->spec.ncolumns);
+	}
+	return 0;
+}
+
+void
+batch_close_all(struct pw_worker *w)
+{
+	batch_abort_all(w);
+	for (size_t i = 0; i < 2; i++) {
+		batch_free(w->batches[i]);
+		w->batches[i] = NULL;
+	}
+}
+
+/* ---- a job's rows ---- */
+
+static int
+write_row(void *ctx, const struct pw_pq_value *row, struct pw_error *err)
+{
+	return pw_table_file_write(ctx, row, err);
+}
+
+static void
+release_spool(struct job *job)
+{
+	job->w->staged_bytes -= job->staged;
+	job->staged = 0;
+	pw_rowspool_finish(&job->spool);
+}
+
+/* A write into a data file failed: the row, or the disk? */
+static int
+file_failed(struct job *job, struct pw_table_file *f, struct pw_error *err)
+{
+	if (pw_table_file_broken(f)) {
+		job->storage_failed = true;
+		pw_error_prefix(err, "table %s", pw_table_dir(job->batch->table));
+	}
+	return -1;
+}
+
+/* The job's rows outgrew memory: give it a data file of its own. */
+static int
+spill(struct job *job, struct pw_error *err)
+{
+	struct batch *b = job->batch;
+
+	job->own = pw_table_file_create(b->table, &b->own_opt, err);
+	if (job->own == NULL) {
+		job->storage_failed = true;
+		return -1;
+	}
+	log_debug(job->id, "spill", "%" PRIu64 " row(s) so far; streaming into its own "
+	    "data file", job->spool.rows);
+	if (pw_rowspool_replay(&job->spool, write_row, job->own, err) == -1)
+		return file_failed(job, job->own, err);
+	release_spool(job);
+	return 0;
+}
+
+int
+batch_stage_row(struct job *job, const struct pw_pq_value *row, struct pw_error *err)
+{
+	struct pw_worker *w = job->w;
+
+	if (job->own == NULL) {
+		size_t before = pw_rowspool_bytes(&job->spool);
+
+		if (job->spool.b.limit == 0)
+			pw_rowspool_init(&job->spool, job->batch->spec.ncolumns,
+			    w->cfg->stage_bytes);
+		if (pw_rowspool_add(&job->spool, row) == 0) {
+			size_t grew = pw_rowspool_bytes(&job->spool) - before;
+
+			job->staged += grew;
+			w->staged_bytes += grew;
+			if (w->staged_bytes <= w->cfg->stage_memory)
+				return 0;
+			/* Over the worker's total: this one streams from now on. */
+			return spill(job, err);
+		}
+		if (spill(job, err) == -1)
+			return -1;
+	}
+	if (pw_table_file_write(job->own, row, err) == -1)
+		return file_failed(job, job->own, err);
+	return 0;
+}
+
+void
+batch_drop_job(struct job *job)
+{
+	if (job->in_batch) {
+		TAILQ_REMOVE(&job->batch->jobs, job, batch_link);
+		job->batch->njobs--;
+		job->in_batch = false;
+	}
+	pw_table_file_destroy(job->own);
+	job->own = NULL;
+	release_spool(job);
+}
+
+void
+batch_add(struct job *job)
+{
+	struct batch *b = job->batch;
+	struct pw_worker *w = job->w;
+	struct pw_error err;
+
+	if (job->own != NULL) {
+		if (pw_table_file_finish(job->own, &err) == -1) {
+			pw_error_prefix(&err, "table %s", pw_table_dir(b->table));
+			worker_fatal(w, &err);
+			return;
+		}
+		if (b->nfiles == b->capfiles) {
+			b->capfiles = b->capfiles == 0 ? 8 : b->capfiles * 2;
+			b->files = pw_xrealloc(b->files, b->capfiles * sizeof *b->files);
+		}
+		b->files[b->nfiles++] = job->own;
+		job->own = NULL;
+	} else if (job->spool.rows > 0) {
+		if (b->shared == NULL &&
+		    (b->shared = pw_table_file_create(b->table, &b->shared_opt, &err)) == NULL) {
+			worker_fatal(w, &err);
+			return;
+		}
+		if (pw_rowspool_replay(&job->spool, write_row, b->shared, &err) == -1) {
+			pw_error_prefix(&err, "table %s: shared data file", pw_table_dir(b->table));
+			worker_fatal(w, &err);
+			return;
+		}
+		b->shared_rows += job->spool.rows;
+		b->shared_bytes += pw_rowspool_bytes(&job->spool);
+	}
+	release_spool(job);
+	job->state = JOB_COMMIT;
+	TAILQ_INSERT_TAIL(&b->jobs, job, batch_link);
+	job->in_batch = true;
+	b->njobs++;
+	if (b->njobs >= w->cfg->commit_max_files || b->shared_bytes >= SHARED_FILE_BYTES) {
+		commit(b);
+		return;
+	}
+	if (!evtimer_pending(b->timer, NULL)) {
+		struct timeval tv = {
+			(time_t)(w->cfg->commit_interval_ms / 1000),
+			(suseconds_t)(w->cfg->commit_interval_ms % 1000) * 1000,
+		};
+
+		evtimer_add(b->timer, &tv);
+	}
+	worker_batch_ready(w);
+}
+
+/* ---- commits ---- */
+
+static void
+drop_files(struct batch *b)
+{
+	pw_table_file_destroy(b->shared);
+	b->shared = NULL;
+	b->shared_rows = 0;
+	b->shared_bytes = 0;
+	for (size_t i = 0; i < b->nfiles; i++)
+		pw_table_file_destroy(b->files[i]);
+	b->nfiles = 0;
+}
+
+static bool
+commit(struct batch *b)
+{
+	struct pw_worker *w = b->w;
+	const char **ids;
+	uint64_t *records, version, rows = 0;
+	size_t n = 0, nfiles;
+	struct pw_error err;
+	struct job *job;
+	int rc;
+
+	evtimer_del(b->timer);
+	if (b->njobs == 0)
+		return true;
+	if (b->shared != NULL) {
+		if (pw_table_file_finish(b->shared, &err) == -1) {
+			pw_error_prefix(&err, "table %s", pw_table_dir(b->table));
+			worker_fatal(w, &err);
+			return false;
+		}
+		if (b->nfiles == b->capfiles) {
+			b->capfiles = b->capfiles == 0 ? 8 : b->capfiles * 2;
+			b->files = pw_xrealloc(b->files, b->capfiles * sizeof *b->files);
+		}
+		b->files[b->nfiles++] = b->shared;
+		b->shared = NULL;
+	}
+	ids = pw_xcalloc(b->njobs, sizeof *ids);
+	records = pw_xcalloc(b->njobs, sizeof *records);
+	TAILQ_FOREACH(job, &b->jobs, batch_link) {
+		ids[n] = job->id;
+		records[n++] = job->records;
+		rows += job->records;
+	}
+	rc = pw_table_commit(b->table, b->files, b->nfiles, ids, records, n, &version, &err);
+	free(ids);
+	free(records);
+	if (rc == -1) {
+		worker_fatal(w, &err);
+		return false;
+	}
+	nfiles = b->nfiles;
+	drop_files(b);
+	log_info(NULL, "commit", "%s version %" PRIu64 ": %zu upload(s), %" PRIu64
+	    " row(s), %zu data file(s)", b->spec.table, version, n, rows, nfiles);
+	while ((job = TAILQ_FIRST(&b->jobs)) != NULL) {
+		TAILQ_REMOVE(&b->jobs, job, batch_link);
+		job->in_batch = false;
+		b->njobs--;
+		job_committed(job, version);
+	}
+	return true;
+}
+
+bool
+batch_flush_all(struct pw_worker *w)
+{
+	for (size_t i = 0; i < 2; i++)
+		if (w->batches[i] != NULL && !commit(w->batches[i]))
+			return false;
+	return true;
+}
+
+void
+batch_abort_all(struct pw_worker *w)
+{
+	for (size_t i = 0; i < 2; i++) {
+		struct batch *b = w->batches[i];
+		struct job *job;
+
+		if (b == NULL)
+			continue;
+		evtimer_del(b->timer);
+		drop_files(b);
+		while ((job = TAILQ_FIRST(&b->jobs)) != NULL) {
+			TAILQ_REMOVE(&b->jobs, job, batch_link);
+			job->in_batch = false;
+			b->njobs--;
+		}
+	}
+}
