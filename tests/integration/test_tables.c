@@ -1,0 +1,332 @@
+/*
+ * The worker and its Delta tables: two workers on one queue and one lake,
+ * a SIGKILL loop, schema evolution through --table-spec, refusals of
+ * tables the worker cannot honour.  What the log holds is read back with
+ * the library's own log reader here (tests/delta/worker-e2e.sh reads the
+ * same tables with DuckDB and hyparquet instead).
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+#include "portada/deltalog.h"
+#include "portada/lake.h"
+#include "portada/table.h"
+
+#define N_FILES 8
+
+/* Entries in load file k: what h_write_load_files(paths, N_FILES, base, step) wrote. */
+static unsigned long long
+expected_records(size_t i, unsigned base, unsigned step)
+{
+	return base + step * (unsigned)(i % N_FILES);
+}
+
+struct table_view {
+	uint64_t versions;	/* newest version */
+	uint64_t rows;		/* sum of numRecords over the adds */
+	uint64_t adds;
+	size_t metadata;	/* commits with a metaData action */
+};
+
+/*
+ * Replay <lake>/<table>: versions 0..max all present, every id in exactly
+ * one commit, with its records, and its hash saying done in that version.
+ */
+static void
+check_table(const char *table, char **ids, size_t n, unsigned base, unsigned step,
+    struct table_view *view)
+{
+	char logdir[PATH_MAX], ver[32];
+	struct h_map *map = h_map_new(ids, n);
+	unsigned *seen = calloc(n, sizeof *seen);
+	uint64_t *at = calloc(n, sizeof *at);
+	struct pw_table_log tl;
+	struct pw_error err;
+	size_t bad = 0;
+
+	ck_assert_ptr_nonnull(seen);
+	ck_assert_ptr_nonnull(at);
+	memset(view, 0, sizeof *view);
+	snprintf(logdir, sizeof logdir, "%s/%s/_delta_log", H->lake, table);
+	ck_assert_msg(pw_table_log_scan(logdir, &tl, &err) == 0, "%s", err.msg);
+	ck_assert(tl.any && tl.has_zero && !tl.checkpoint);
+	view->versions = tl.max;
+	for (uint64_t v = 0; v <= tl.max; v++) {
+		struct pw_delta_commit c;
+		bool missing;
+
+		ck_assert_msg(pw_table_log_read(logdir, v, &c, &missing, NULL, &err) == 0,
+		    "version %" PRIu64 ": %s", v, err.msg);
+		ck_assert_msg(!missing, "version %" PRIu64 " of %" PRIu64 " is missing", v, tl.max);
+		view->metadata += c.has_metadata;
+		for (size_t i = 0; i < c.nadd; i++) {
+			ck_assert_msg(c.add_records[i] >= 0, "an add without numRecords");
+			view->rows += (uint64_t)c.add_records[i];
+			view->adds++;
+		}
+		for (size_t i = 0; i < c.nsource_ids; i++) {
+			long k = h_map_get(map, c.source_ids[i], strlen(c.source_ids[i]));
+
+			ck_assert_msg(k >= 0, "version %" PRIu64 " lists unknown id %s", v,
+			    c.source_ids[i]);
+			seen[k]++;
+			at[k] = v;
+			ck_assert_msg(c.source_records[i] == (int64_t)expected_records((size_t)k,
+			    base, step), "%s: %" PRId64 " records in the commit", ids[k],
+			    c.source_records[i]);
+		}
+		pw_delta_commit_finish(&c);
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *st = h_hget(ids[i], "status"), *dv = h_hget(ids[i], "delta_version");
+		char *dt = h_hget(ids[i], "delta_table");
+
+		snprintf(ver, sizeof ver, "%" PRIu64, at[i]);
+		if ((seen[i] != 1 || st == NULL || strcmp(st, "2") != 0 || dv == NULL ||
+		    strcmp(dv, ver) != 0 || dt == NULL || strcmp(dt, table) != 0) && bad++ < 5)
+			fprintf(stderr, "%s: in %u commit(s) (last %s), status %s, delta_table %s, "
+			    "delta_version %s\n", ids[i], seen[i], ver, st ? st : "(nil)",
+			    dt ? dt : "(nil)", dv ? dv : "(nil)");
+		free(st);
+		free(dv);
+		free(dt);
+	}
+	ck_assert_msg(bad == 0, "%zu id(s) not committed exactly once with their status", bad);
+	h_map_free(map);
+	free(seen);
+	free(at);
+}
+
+static uint64_t
+sum_expected(size_t n, unsigned base, unsigned step)
+{
+	uint64_t s = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s += expected_records(i, base, step);
+	return s;
+}
+
+/* Two processes race for version 0 of an empty lake, then for every commit. */
+START_TEST(two_workers_one_lake)
+{
+	enum { N = 600 };
+	char **ids = h_ids("tw", N);
+	const char *paths[N_FILES];
+	struct h_worker a, b;
+	struct h_log *la, *lb;
+	struct table_view view;
+	size_t ca, cb;
+
+	h_write_load_files(paths, N_FILES, 2, 3);
+	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "tw");
+	h_worker_start(&a, "tw-a", "--exit-when-idle", "--commit-interval-ms", "5",
+	    "--max-inflight", "16", NULL);
+	h_worker_start(&b, "tw-b", "--exit-when-idle", "--commit-interval-ms", "5",
+	    "--max-inflight", "16", NULL);
+	ck_assert_int_eq(h_worker_wait(&a, 120), 0);
+	ck_assert_int_eq(h_worker_wait(&b, 120), 0);
+	check_table("ship_entries", ids, N, 2, 3, &view);
+	ck_assert_uint_eq(view.rows, sum_expected(N, 2, 3));
+	ck_assert_uint_eq(view.metadata, 1);
+	la = h_log_load(a.log);
+	lb = h_log_load(b.log);
+	ca = h_log_count(la, "commit", NULL);
+	cb = h_log_count(lb, "commit", NULL);
+	printf("two workers: %zu + %zu commits, newest version %" PRIu64 ", %" PRIu64 " rows\n",
+	    ca, cb, view.versions, view.rows);
+	ck_assert_msg(ca > 0 && cb > 0, "one worker committed nothing (%zu, %zu)", ca, cb);
+	/* Versions 1..max are exactly the two workers' commits. */
+	ck_assert_uint_eq(ca + cb, view.versions);
+	ck_assert_int_eq(h_log_count(la, "failed", NULL) + h_log_count(lb, "failed", NULL), 0);
+	h_log_free(la);
+	h_log_free(lb);
+	h_assert_lists_empty("tw-a");
+	h_assert_lists_empty("tw-b");
+	h_free_paths(paths, N_FILES);
+	h_strv_free(ids, N);
+}
+END_TEST
+
+/*
+ * SIGKILL at random moments while 2,000 uploads go through, restarting
+ * each time: at the end every upload is in the table exactly once and
+ * every status is final.
+ */
+START_TEST(kill_loop)
+{
+	enum { N = 2000, MAX_KILLS = 30 };
+	char **ids = h_ids("kl", N);
+	const char *paths[N_FILES];
+	struct table_view view;
+	struct h_worker w;
+	unsigned seed = (unsigned)getpid() ^ (unsigned)(h_now() * 1000), kills = 0;
+	size_t recovered = 0;
+	struct h_log *log;
+	double t0 = h_now();
+
+	printf("kill loop: seed %u\n", seed);
+	srandom(seed);
+	h_write_load_files(paths, N_FILES, 1, 5);
+	h_enqueue_many(H_API_OLD, ids, N, paths, N_FILES, "entry", "kl");
+	while (kills < MAX_KILLS && h_now() - t0 < 60 * h_slow()) {
+		double delay = 0.02 + (double)(random() % 250) / 1000;
+		long long left = h_int("LLEN files:all") + h_int("LLEN files:processing:kl");
+
+		if (left == 0)
+			break;
+		h_worker_start(&w, "kl", "--commit-interval-ms", "30", "--max-inflight", "16",
+		    NULL);
+		h_sleep(delay * h_slow());
+		h_worker_signal(&w, SIGKILL);
+		h_worker_wait_status(&w, 30);
+		kills++;
+		log = h_log_load(w.log);
+		recovered += h_log_count(log, "recovered", NULL);
+		h_log_free(log);
+	}
+	h_worker_start(&w, "kl", "--exit-when-idle", NULL);
+	ck_assert_int_eq(h_worker_wait(&w, 120), 0);
+	log = h_log_load(w.log);
+	recovered += h_log_count(log, "recovered", NULL);
+	h_log_free(log);
+	check_table("ship_entries", ids, N, 1, 5, &view);
+	ck_assert_uint_eq(view.rows, sum_expected(N, 1, 5));
+	h_assert_all_status(ids, N, "2");
+	h_assert_lists_empty("kl");
+	printf("kill loop: %u kills, newest version %" PRIu64 ", %" PRIu64 " rows, %" PRIu64
+	    " data files; %zu upload(s) found already committed after a kill\n", kills,
+	    view.versions, view.rows, view.adds, recovered);
+	ck_assert_msg(kills >= 5, "only %u kills before the queue was empty", kills);
+	h_free_paths(paths, N_FILES);
+	h_strv_free(ids, N);
+}
+END_TEST
+
+/* The built-in ship_entries spec with one more column. */
+static const char *
+spec_with(const char *extra_column)
+{
+	char path[PATH_MAX];
+	char *text, *at, *out;
+	size_t len;
+	const char *p;
+
+	snprintf(path, sizeof path, "%s/tables/ship_entries.json", getenv("PW_SOURCE_ROOT"));
+	text = h_read_file(path, &len);
+	ck_assert_msg(len > 0, "cannot read %s", path);
+	at = strstr(text, "\"columns\": [");
+	ck_assert_ptr_nonnull(at);
+	at += strlen("\"columns\": [");
+	out = malloc(len + strlen(extra_column) + 8);
+	ck_assert_ptr_nonnull(out);
+	sprintf(out, "%.*s\n    %s,%s", (int)(at - text), text, extra_column, at);
+	p = h_write_str("spec.json", out);
+	free(out);
+	free(text);
+	return p;
+}
+
+static char *
+worker_log_text(struct h_worker *w)
+{
+	size_t len;
+
+	return h_read_file(w->log, &len);
+}
+
+START_TEST(schema_evolution_and_refusals)
+{
+	char **ids = h_ids("se", 6), logdir[PATH_MAX], spec[PATH_MAX];
+	const char *paths[N_FILES];
+	struct pw_table_log tl;
+	struct pw_delta_commit c;
+	struct pw_error err;
+	struct h_worker w;
+	struct h_log *log;
+	bool missing, has_col = false;
+	char *text;
+
+	h_write_load_files(paths, N_FILES, 3, 1);
+	snprintf(logdir, sizeof logdir, "%s/ship_entries/_delta_log", H->lake);
+
+	/* Version 0 and 1 with the built-in spec. */
+	h_enqueue_many(H_API_NEW, ids, 3, paths, N_FILES, "entry", "se");
+	h_worker_start(&w, "se", "--exit-when-idle", NULL);
+	ck_assert_int_eq(h_worker_wait(&w, 60), 0);
+
+	/* A spec with a new nullable column: a metaData commit, then rows. */
+	snprintf(spec, sizeof spec, "%s", spec_with("{\"name\": \"ship_name_again\", "
+	    "\"type\": \"string\", \"nullable\": true, \"from\": \"field:ship_name\"}"));
+	h_enqueue_many(H_API_NEW, ids + 3, 3, paths + 3, N_FILES - 3, "entry", "se");
+	h_worker_start(&w, "se", "--exit-when-idle", "--table-spec", spec, NULL);
+	ck_assert_int_eq(h_worker_wait(&w, 60), 0);
+	log = h_log_load(w.log);
+	ck_assert_msg(h_log_msg(log, "schema", NULL) != NULL &&
+	    strstr(h_log_msg(log, "schema", NULL), "added 1 column(s) in version 2") != NULL,
+	    "no schema line: %s", h_log_msg(log, "schema", NULL));
+	h_log_free(log);
+	ck_assert_int_eq(pw_table_log_read(logdir, 2, &c, &missing, NULL, &err), 0);
+	ck_assert(!missing && c.has_metadata && c.nadd == 0);
+	for (size_t i = 0; i < c.metadata.nfields; i++)
+		if (strcmp(c.metadata.fields[i].name, "ship_name_again") == 0)
+			has_col = c.metadata.fields[i].nullable;
+	ck_assert_msg(has_col, "the new column is not in the schema, or not nullable");
+	pw_delta_commit_finish(&c);
+	ck_assert_int_eq(pw_table_log_read(logdir, 3, &c, &missing, NULL, &err), 0);
+	ck_assert(!missing && c.nadd == 1 && c.nsource_ids == 3);
+	pw_delta_commit_finish(&c);
+	h_assert_all_status(ids, 6, "2");
+
+	/* A column whose type changed: refused at start, exit 2, nothing written. */
+	snprintf(spec, sizeof spec, "%s", spec_with("{\"name\": \"ship_name_again\", "
+	    "\"type\": \"long\", \"nullable\": true, \"from\": \"record_index\"}"));
+	h_worker_start(&w, "se", "--exit-when-idle", "--table-spec", spec, NULL);
+	ck_assert_int_eq(h_worker_wait(&w, 60), 2);
+	text = worker_log_text(&w);
+	ck_assert_msg(strstr(text, "ship_name_again") != NULL, "the refusal does not name the "
+	    "column: %s", text);
+	free(text);
+	ck_assert_int_eq(pw_table_log_scan(logdir, &tl, &err), 0);
+	ck_assert_uint_eq(tl.max, 3);
+
+	/* A table with a writer feature this worker does not know: refused, untouched. */
+	h_write_str("lake2/ship_entries/_delta_log/00000000000000000000.json",
+	    "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":7,"
+	    "\"writerFeatures\":[\"fancyNewFeature\"]}}\n"
+	    "{\"metaData\":{\"id\":\"7c0a8f7e-0000-4000-8000-000000000000\",\"format\":"
+	    "{\"provider\":\"parquet\",\"options\":{}},\"schemaString\":\"{\\\"type\\\":"
+	    "\\\"struct\\\",\\\"fields\\\":[]}\",\"partitionColumns\":[],\"configuration\":{},"
+	    "\"createdTime\":1}}\n");
+	h_worker_start(&w, "se", "--exit-when-idle", "--lake", h_path("lake2"), NULL);
+	ck_assert_int_eq(h_worker_wait(&w, 60), 2);
+	text = worker_log_text(&w);
+	ck_assert_msg(strstr(text, "fancyNewFeature") != NULL, "the refusal does not name the "
+	    "feature: %s", text);
+	free(text);
+	snprintf(logdir, sizeof logdir, "%s", h_path("lake2/ship_entries/_delta_log"));
+	ck_assert_int_eq(pw_table_log_scan(logdir, &tl, &err), 0);
+	ck_assert_uint_eq(tl.max, 0);
+
+	h_free_paths(paths, N_FILES);
+	h_strv_free(ids, 6);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("tables");
+	TCase *tc = h_tcase("tables", false);
+
+	tcase_add_test(tc, two_workers_one_lake);
+	tcase_add_test(tc, kill_loop);
+	tcase_add_test(tc, schema_evolution_and_refusals);
+	suite_add_tcase(s, tc);
+	return h_main(s, true);
+}
