@@ -346,7 +346,7 @@ already_committed(struct job *job)
 	}
 	if (!found)
 		return false;
-	log_info(job->id, "recovered", "already committed to %s in version %" PRIu64
+	log_info(job->id, "already-committed", "in %s version %" PRIu64
 	    "; not written again", job->batch->spec.table, version);
 	job->records = records >= 0 ? (unsigned long long)records : 0;
 	job->outcome = PW_STATUS_DONE;
