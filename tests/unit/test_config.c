@@ -16,7 +16,7 @@
 #include "portada/config.h"
 
 #define MAX_ENV 32
-#define MAX_ARGS 32
+#define MAX_ARGS 64
 
 struct env_var {
 	const char *name;
@@ -150,6 +150,13 @@ START_TEST(defaults)
 	ck_assert_uint_eq(cfg.max_record_bytes, 16u << 20);
 	ck_assert_uint_eq(cfg.max_depth, 64);
 	ck_assert_uint_eq(cfg.read_chunk_bytes, 64u << 10);
+	ck_assert_str_eq(cfg.lake, "lake");
+	ck_assert_uint_eq(cfg.n_table_specs, 0);
+	ck_assert_uint_eq(cfg.commit_interval_ms, 1000);
+	ck_assert_uint_eq(cfg.commit_max_files, 1000);
+	ck_assert_uint_eq(cfg.stage_bytes, 1u << 20);
+	ck_assert_uint_eq(cfg.stage_memory, 64u << 20);
+	ck_assert_int_eq(cfg.codec, PW_PQ_ZSTD);
 	ck_assert(!cfg.show_help);
 	ck_assert(!cfg.show_version);
 }
@@ -178,6 +185,13 @@ set_every_variable(void)
 	env_set("PORTADA_MAX_RECORD_BYTES", "1MiB");
 	env_set("PORTADA_MAX_DEPTH", "10");
 	env_set("PORTADA_READ_CHUNK", "4k");
+	env_set("PORTADA_LAKE", "/srv/lake env");
+	env_set("PORTADA_TABLE_SPECS", "/etc/a.json:/etc/b.json");
+	env_set("PORTADA_COMMIT_INTERVAL_MS", "250");
+	env_set("PORTADA_COMMIT_MAX_FILES", "50");
+	env_set("PORTADA_STAGE_BYTES", "256k");
+	env_set("PORTADA_STAGE_MEMORY", "8m");
+	env_set("PORTADA_CODEC", "snappy");
 }
 
 START_TEST(every_variable)
@@ -208,6 +222,15 @@ START_TEST(every_variable)
 	ck_assert_uint_eq(cfg.max_record_bytes, 1u << 20);
 	ck_assert_uint_eq(cfg.max_depth, 10);
 	ck_assert_uint_eq(cfg.read_chunk_bytes, 4096);
+	ck_assert_str_eq(cfg.lake, "/srv/lake env");
+	ck_assert_uint_eq(cfg.n_table_specs, 2);
+	ck_assert_str_eq(cfg.table_specs[0], "/etc/a.json");
+	ck_assert_str_eq(cfg.table_specs[1], "/etc/b.json");
+	ck_assert_uint_eq(cfg.commit_interval_ms, 250);
+	ck_assert_uint_eq(cfg.commit_max_files, 50);
+	ck_assert_uint_eq(cfg.stage_bytes, 256u << 10);
+	ck_assert_uint_eq(cfg.stage_memory, 8u << 20);
+	ck_assert_int_eq(cfg.codec, PW_PQ_SNAPPY);
 }
 END_TEST
 
@@ -221,7 +244,9 @@ START_TEST(flags_win_over_variables)
 	    "--hash-prefix=h:flag:", "--drain-timeout=4", "--block-timeout=250ms",
 	    "--connect-timeout=2s", "--command-timeout=1m", "--reconcile-interval=30",
 	    "--exit-when-idle", "--log-format=text", "--log-level=warn",
-	    "--max-record-bytes=2m", "--max-depth=20", "--read-chunk=8k"));
+	    "--max-record-bytes=2m", "--max-depth=20", "--read-chunk=8k", "--lake", "l2",
+	    "--table-spec", "x.json", "--table-spec=y:z.json", "--commit-interval-ms=5",
+	    "--commit-max-files=1", "--stage-bytes=0", "--stage-memory=1g", "--codec=none"));
 	ck_assert_str_eq(cfg.redis.host, "flaghost");
 	ck_assert_int_eq(cfg.redis.port, 7001);
 	ck_assert_int_eq(cfg.redis.db, 3);
@@ -245,6 +270,16 @@ START_TEST(flags_win_over_variables)
 	ck_assert_uint_eq(cfg.max_record_bytes, 2u << 20);
 	ck_assert_uint_eq(cfg.max_depth, 20);
 	ck_assert_uint_eq(cfg.read_chunk_bytes, 8192);
+	ck_assert_str_eq(cfg.lake, "l2");
+	/* Flags replace the variable's list; a flag's value is one file, colon or not. */
+	ck_assert_uint_eq(cfg.n_table_specs, 2);
+	ck_assert_str_eq(cfg.table_specs[0], "x.json");
+	ck_assert_str_eq(cfg.table_specs[1], "y:z.json");
+	ck_assert_uint_eq(cfg.commit_interval_ms, 5);
+	ck_assert_uint_eq(cfg.commit_max_files, 1);
+	ck_assert_uint_eq(cfg.stage_bytes, 0);
+	ck_assert_uint_eq(cfg.stage_memory, 1u << 30);
+	ck_assert_int_eq(cfg.codec, PW_PQ_UNCOMPRESSED);
 }
 END_TEST
 
@@ -433,6 +468,15 @@ static const struct bad_case bad_cases[] = {
 	  "--block-timeout: '50ms' is out of range (0.1 to 3600 seconds)" },
 	{ "PORTADA_BLOCK_TIMEOUT", "2 s", { NULL },
 	  "PORTADA_BLOCK_TIMEOUT: expected a duration such as 25s or 500ms, got '2 s'" },
+	{ NULL, NULL, { "--lake=" }, "--lake: expected a directory, got ''" },
+	{ NULL, NULL, { "--codec=lz4" },
+	  "--codec: expected one of zstd|snappy|gzip|none, got 'lz4'" },
+	{ NULL, NULL, { "--commit-interval-ms=0" },
+	  "--commit-interval-ms: '0' is out of range (1 to 3600000)" },
+	{ NULL, NULL, { "--commit-max-files=100001" },
+	  "--commit-max-files: '100001' is out of range (1 to 100000)" },
+	{ "PORTADA_TABLE_SPECS", "a.json::b.json", { NULL },
+	  "PORTADA_TABLE_SPECS: empty table spec file name" },
 	{ NULL, NULL, { "--reconcile-interval=0.5" },
 	  "--reconcile-interval: '0.5' is out of range (1 to 86400 seconds)" },
 	{ NULL, NULL, { "--max-record-bytes=12q" },
