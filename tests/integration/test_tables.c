@@ -249,6 +249,48 @@ START_TEST(redis_rollback)
 }
 END_TEST
 
+/*
+ * The lake fails under a running worker (here its table directory goes
+ * away; a full disk takes the same path): no upload is to blame, so none
+ * is failed.  The worker exits 1 and every upload not committed is back
+ * in the queue with status 0.
+ */
+START_TEST(lake_failure)
+{
+	enum { N = 40 };
+	char **ids = h_ids("lf", N), cmd[PATH_MAX + 32];
+	const char *paths[N_FILES];
+	struct h_worker w;
+	struct h_log *log;
+	size_t i, pending = 0;
+
+	h_write_load_files(paths, N_FILES, 2, 1);
+	h_enqueue_many(H_API_NEW, ids, 10, paths, N_FILES, "entry", "lf");
+	h_worker_start(&w, "lf", "--commit-interval-ms", "300", NULL);
+	ck_assert_msg(h_worker_wait_event(&w, "done", 10, 30), "the first files were not done");
+	snprintf(cmd, sizeof cmd, "rm -rf '%s/ship_entries'", H->lake);
+	ck_assert_int_eq(system(cmd), 0);
+	h_enqueue_many(H_API_NEW, ids + 10, N - 10, paths, N_FILES, "entry", "lf");
+	ck_assert_int_eq(h_worker_wait(&w, 60), 1);
+	log = h_log_load(w.log);
+	ck_assert_int_eq(h_log_count(log, "lake-failed", NULL), 1);
+	ck_assert_int_eq(h_log_count(log, "failed", NULL), 0);
+	h_log_free(log);
+	for (i = 10; i < N; i++) {
+		char *st = h_hget(ids[i], "status");
+
+		ck_assert_msg(st != NULL && strcmp(st, "0") == 0, "%s: status %s", ids[i],
+		    st ? st : "(nil)");
+		free(st);
+		pending++;
+	}
+	ck_assert_int_eq(h_int("LLEN files:all"), (long long)pending);
+	ck_assert_int_eq(h_int("LLEN files:processing:lf"), 0);
+	h_free_paths(paths, N_FILES);
+	h_strv_free(ids, N);
+}
+END_TEST
+
 /* The built-in ship_entries spec with one more column. */
 static const char *
 spec_with(const char *extra_column)
@@ -368,6 +410,7 @@ main(void)
 	tcase_add_test(tc, two_workers_one_lake);
 	tcase_add_test(tc, kill_loop);
 	tcase_add_test(tc, redis_rollback);
+	tcase_add_test(tc, lake_failure);
 	tcase_add_test(tc, schema_evolution_and_refusals);
 	suite_add_tcase(s, tc);
 	return h_main(s, true);
