@@ -241,7 +241,8 @@ on_batch(struct pw_redis *r, redisReply *reply, void *arg)
 	 * free up while it is in flight, and neither means the queue ran dry.
 	 */
 	q->queue_empty = n < q->batch_asked;
-	if (n == 0 && q->cfg->exit_when_idle && !q->reconcile_wanted &&
+	/* Also with a few ids: the worker may commit them without waiting. */
+	if (q->queue_empty && q->cfg->exit_when_idle && !q->reconcile_wanted &&
 	    q->events.idle != NULL)
 		q->events.idle(q->arg);
 	event_active(q->kick_ev, EV_TIMEOUT, 0);

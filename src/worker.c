@@ -71,24 +71,27 @@ worker_job_freed(struct pw_worker *w, struct job *job)
 	TAILQ_REMOVE(&w->jobs, job, link);
 	job->listed = false;
 	w->n_jobs--;
+	if (w->state == WORKER_DRAINING && w->n_jobs == 0 && w->fetch_closed) {
+		finish_drain(w);
+		return;
+	}
 	if (w->state == WORKER_RUNNING)
 		pw_queue_kick(w->queue);
-	else if (w->state == WORKER_DRAINING && w->n_jobs == 0 && w->fetch_closed)
-		finish_drain(w);
-	else if (w->state == WORKER_DRAINING)
-		worker_batch_ready(w);
+	worker_batch_ready(w);
 }
 
 /*
- * While draining, a batch need not wait for its timer once every file
- * still in flight is either in a batch or past it.
+ * While draining, or when --exit-when-idle found the queue empty, a batch
+ * need not wait for its timer once every file still in flight is either
+ * in a batch or past it: nothing else can join it.
  */
 void
 worker_batch_ready(struct pw_worker *w)
 {
 	struct job *job;
 
-	if (w->state != WORKER_DRAINING || w->failed)
+	if (w->failed || !(w->state == WORKER_DRAINING ||
+	    (w->state == WORKER_RUNNING && w->queue_dry)))
 		return;
 	TAILQ_FOREACH(job, &w->jobs, link)
 		if (job->state == JOB_LOAD || job->state == JOB_MARK || job->state == JOB_READ)
@@ -128,6 +131,7 @@ take(void *arg, const char *id, bool recovered)
 {
 	struct pw_worker *w = arg;
 
+	w->queue_dry = false;
 	if (find_job(w, id) != NULL) {
 		/* The same id twice: the next reconcile takes the second copy. */
 		log_warn(id, "duplicate", "already in flight; the second copy waits");
@@ -148,8 +152,13 @@ idle(void *arg)
 {
 	struct pw_worker *w = arg;
 
-	if (w->state != WORKER_RUNNING || w->n_jobs > 0)
+	if (w->state != WORKER_RUNNING)
 		return;
+	if (w->n_jobs > 0) {
+		w->queue_dry = true;
+		worker_batch_ready(w);
+		return;
+	}
 	log_info(NULL, "idle", "queue %s is empty and nothing is in flight; exiting",
 	    w->cfg->queue_key);
 	pw_queue_stop(w->queue);

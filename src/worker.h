@@ -131,6 +131,7 @@ struct pw_worker {
 	bool fetch_closed;		/* draining: no pop in flight any more */
 	bool drain_expired;		/* the drain timeout passed */
 	bool failed;			/* the lake failed: exit 1 */
+	bool queue_dry;			/* --exit-when-idle: the last fetch found nothing */
 
 	struct event *sigterm_ev, *sigint_ev;
 	struct event *drain_ev;		/* drain timeout */
@@ -166,7 +167,7 @@ void worker_park(struct pw_worker *w, struct job *job);
 void worker_insert(struct pw_worker *w, struct job *job);
 /* The lake failed under us: stop taking files, requeue, exit 1. */
 void worker_fatal(struct pw_worker *w, const struct pw_error *err);
-/* Draining: commit at once when nothing else is left to wait for. */
+/* Draining or dry: commit at once when nothing else can join a batch. */
 void worker_batch_ready(struct pw_worker *w);
 
 #endif

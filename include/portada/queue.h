@@ -28,7 +28,8 @@ struct pw_queue_events {
 	bool (*has_id)(void *arg, const char *id);
 	/* A new id, or one found in the processing list (recovered). */
 	void (*take)(void *arg, const char *id, bool recovered);
-	/* exit-when-idle: the queue was empty and nothing is left to reconcile. */
+	/* exit-when-idle: a fetch found the queue empty (it may have brought
+	 * its last ids) and nothing is left to reconcile. */
 	void (*idle)(void *arg);
 	/* The command connection is (again) ready. */
 	void (*cmd_ready)(void *arg);
