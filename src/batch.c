@@ -5,7 +5,11 @@
  * job's spool (see rowspool.h).  A file whose rows pass --stage-bytes, or
  * that would take the worker's spools past --stage-memory, moves them into
  * a data file of its own and streams the rest there, so no file is ever
- * held whole in memory.  Once the file is read without error its rows join
+ * held whole in memory.  Such streams are few (--max-streams): a writer
+ * holds a row group, so a file that needs one while all are taken pauses
+ * (its reader stops at the chunk, see source.h) until one is free.  The
+ * check runs before each chunk, so a spool passes its bound by at most one
+ * chunk's rows.  Once the file is read without error its rows join
  * its table's batch: the spool is replayed into the batch's shared data
  * file, or the own file is finished.  A file that fails drops its spool or
  * throws its own file away, so it contributes no rows, and since a file's
@@ -171,12 +175,36 @@ write_row(void *ctx, const struct pw_pq_value *row, struct pw_error *err)
 	return pw_table_file_write(ctx, row, err);
 }
 
+static void wake(struct pw_worker *w);
+
 static void
 release_spool(struct job *job)
 {
 	job->w->staged_bytes -= job->staged;
 	job->staged = 0;
 	pw_rowspool_finish(&job->spool);
+	wake(job->w);
+}
+
+static void
+release_slot(struct job *job)
+{
+	if (!job->stream_slot)
+		return;
+	job->stream_slot = false;
+	job->w->streams--;
+	wake(job->w);
+}
+
+/* Whether the job's rows must leave memory for a data file of its own. */
+static bool
+needs_stream(const struct job *job)
+{
+	const struct pw_config *cfg = job->w->cfg;
+
+	return job->own == NULL && job->staged > 0 &&
+	    (pw_rowspool_bytes(&job->spool) >= cfg->stage_bytes ||
+	    job->w->staged_bytes > cfg->stage_memory);
 }
 
 /* A write into a data file failed: the row, or the disk? */
@@ -201,6 +229,8 @@ spill(struct job *job, struct pw_error *err)
 		job->storage_failed = true;
 		return -1;
 	}
+	job->stream_slot = true;
+	job->w->streams++;
 	log_debug(job->id, "spill", "%" PRIu64 " row(s) so far; streaming into its own "
 	    "data file", job->spool.rows);
 	if (pw_rowspool_replay(&job->spool, write_row, job->own, err) == -1)
@@ -215,32 +245,77 @@ batch_stage_row(struct job *job, const struct pw_pq_value *row, struct pw_error 
 	struct pw_worker *w = job->w;
 
 	if (job->own == NULL) {
-		size_t before = pw_rowspool_bytes(&job->spool);
-
+		/* Bounded by the checks between chunks, not by the buffer. */
 		if (job->spool.b.limit == 0)
-			pw_rowspool_init(&job->spool, job->batch->spec.ncolumns,
-			    w->cfg->stage_bytes);
-		if (pw_rowspool_add(&job->spool, row) == 0) {
-			size_t grew = pw_rowspool_bytes(&job->spool) - before;
-
-			job->staged += grew;
-			w->staged_bytes += grew;
-			if (w->staged_bytes <= w->cfg->stage_memory)
-				return 0;
-			/* Over the worker's total: this one streams from now on. */
-			return spill(job, err);
-		}
-		if (spill(job, err) == -1)
+			pw_rowspool_init(&job->spool, job->batch->spec.ncolumns, SIZE_MAX / 2);
+		if (pw_rowspool_add(&job->spool, row) == -1) {
+			pw_error_set(err, "too many rows held in memory");
 			return -1;
+		}
+		/* What the spool takes from the allocator, growth slack included. */
+		w->staged_bytes += job->spool.b.cap - job->staged;
+		job->staged = job->spool.b.cap;
+		/* A YAML file is parsed whole at its end, where nothing can wait. */
+		if (job->is_yaml && needs_stream(job))
+			return spill(job, err);
+		return 0;
 	}
 	if (pw_table_file_write(job->own, row, err) == -1)
 		return file_failed(job, job->own, err);
 	return 0;
 }
 
+int
+batch_before_chunk(struct job *job, struct pw_error *err)
+{
+	struct pw_worker *w = job->w;
+
+	if (!needs_stream(job))
+		return 0;
+	if (w->streams < w->cfg->max_streams && TAILQ_EMPTY(&w->waiting))
+		return spill(job, err);
+	if (!job->waiting) {
+		log_debug(job->id, "paused", "waiting for one of %u stream(s)",
+		    w->cfg->max_streams);
+		job->waiting = true;
+		TAILQ_INSERT_TAIL(&w->waiting, job, wait_link);
+	}
+	return PW_READ_PAUSE;
+}
+
+/* A stream slot or spool memory was freed: let waiting files go on. */
+static void
+wake(struct pw_worker *w)
+{
+	static bool busy;	/* a spill frees a spool, which calls wake() again */
+	struct pw_error err;
+	struct job *job;
+
+	if (busy || w->failed || (w->state != WORKER_RUNNING && w->state != WORKER_DRAINING))
+		return;
+	busy = true;
+	while ((job = TAILQ_FIRST(&w->waiting)) != NULL) {
+		if (needs_stream(job) && w->streams >= w->cfg->max_streams)
+			break;
+		TAILQ_REMOVE(&w->waiting, job, wait_link);
+		job->waiting = false;
+		if (needs_stream(job) && spill(job, &err) == -1) {
+			/* Only a lake failure: a spooled row always fits a writer. */
+			worker_fatal(w, &err);
+			break;
+		}
+		pw_read_resume(job->rd);
+	}
+	busy = false;
+}
+
 void
 batch_drop_job(struct job *job)
 {
+	if (job->waiting) {
+		TAILQ_REMOVE(&job->w->waiting, job, wait_link);
+		job->waiting = false;
+	}
 	if (job->in_batch) {
 		TAILQ_REMOVE(&job->batch->jobs, job, batch_link);
 		job->batch->njobs--;
@@ -248,6 +323,7 @@ batch_drop_job(struct job *job)
 	}
 	pw_table_file_destroy(job->own);
 	job->own = NULL;
+	release_slot(job);
 	release_spool(job);
 }
 
@@ -270,6 +346,7 @@ batch_add(struct job *job)
 		}
 		b->files[b->nfiles++] = job->own;
 		job->own = NULL;
+		release_slot(job);
 	} else if (job->spool.rows > 0) {
 		if (b->shared == NULL &&
 		    (b->shared = pw_table_file_create(b->table, &b->shared_opt, &err)) == NULL) {

@@ -99,6 +99,9 @@ static const struct opt opts[] = {
 	  "file shared with other uploads; a bigger one streams into its own data file (default 1m)" },
 	{ "stage-memory", "PORTADA_STAGE_MEMORY", OPT_SIZE, OFF(stage_memory), 0, 1ull << 40, "SIZE",
 	  "rows held in memory for all uploads together (default 64m)" },
+	{ "max-streams", "PORTADA_MAX_STREAMS", OPT_UINT, OFF(max_streams), 1, 10000, "N",
+	  "uploads writing their own data file at once; another one past --stage-bytes pauses "
+	  "until one is done, so the writers' memory is bounded (default 4)" },
 	{ "codec", "PORTADA_CODEC", OPT_SPECIAL, 0, 0, 0, "zstd|snappy|gzip|none",
 	  "Parquet compression (default zstd)" },
 	{ "help", NULL, OPT_SPECIAL, 0, 0, 0, NULL, "show this help and exit" },
@@ -442,6 +445,7 @@ set_defaults(struct pw_config *cfg)
 	cfg->commit_max_files = 1000;
 	cfg->stage_bytes = 1u << 20;
 	cfg->stage_memory = 64u << 20;
+	cfg->max_streams = 4;
 	cfg->codec = PW_PQ_ZSTD;
 }
 

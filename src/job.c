@@ -185,6 +185,14 @@ on_data(void *arg, const char *buf, size_t len, struct pw_error *err)
 		}
 		return 0;
 	}
+	switch (batch_before_chunk(job, err)) {
+	case 0:
+		break;
+	case PW_READ_PAUSE:
+		return PW_READ_PAUSE;
+	default:
+		return -1;
+	}
 	return pw_scan_feed(job->scan, buf, len, err);
 }
 

@@ -82,11 +82,23 @@ read_chunk(struct pw_source *src, struct pw_read *rd)
 		finish(rd, NULL);
 		return 0;
 	}
-	if (rd->events.data(rd->arg, src->buf, (size_t)n, &err) != 0) {
+	switch (rd->events.data(rd->arg, src->buf, (size_t)n, &err)) {
+	case 0:
+		return 1;
+	case PW_READ_PAUSE:
+		/* The chunk was not taken: read it again on resume. */
+		if (lseek(rd->fd, -(off_t)n, SEEK_CUR) == -1) {
+			pw_error_set(&err, "cannot seek back in %s: %s", rd->path, strerror(errno));
+			finish(rd, &err);
+			return 0;
+		}
+		TAILQ_REMOVE(&src->ring, rd, link);
+		rd->active = 0;
+		return 0;
+	default:
 		finish(rd, &err);
 		return 0;
 	}
-	return 1;
 }
 
 /*
@@ -274,6 +286,12 @@ pw_read_start(struct pw_read *rd)
 	rd->active = 1;
 	TAILQ_INSERT_TAIL(&rd->src->ring, rd, link);
 	schedule(rd->src);
+}
+
+void
+pw_read_resume(struct pw_read *rd)
+{
+	pw_read_start(rd);
 }
 
 void

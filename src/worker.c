@@ -415,6 +415,7 @@ worker_init(struct pw_worker *w, const struct pw_config *cfg)
 		pw_fatal("cannot create the event loop");
 	TAILQ_INIT(&w->jobs);
 	TAILQ_INIT(&w->parked);
+	TAILQ_INIT(&w->waiting);
 	for (w->n_buckets = 16; w->n_buckets < 2 * (size_t)cfg->max_inflight; )
 		w->n_buckets *= 2;
 	w->buckets = pw_xcalloc(w->n_buckets, sizeof *w->buckets);

@@ -71,6 +71,9 @@ struct job {
 	struct pw_pq_str *voices;	/* YAML voices, converted */
 	size_t nvoices_cap;
 	bool storage_failed;		/* the table, not the file, failed */
+	bool stream_slot;		/* counted in the worker's streams */
+	bool waiting;			/* paused until a stream slot frees */
+	TAILQ_ENTRY(job) wait_link;
 	TAILQ_ENTRY(job) batch_link;
 	bool in_batch;
 	uint64_t delta_version;		/* the commit holding the file, once done */
@@ -127,6 +130,8 @@ struct pw_worker {
 	struct pw_worker_stats stats;
 	struct batch *batches[2];	/* by enum pw_file_kind */
 	size_t staged_bytes;		/* all jobs' spools */
+	unsigned streams;		/* jobs writing their own data file */
+	struct job_list waiting;	/* paused for a stream slot, in order */
 	struct event *fatal_ev;		/* a table failed: stop, requeue, exit 1 */
 	bool fetch_closed;		/* draining: no pop in flight any more */
 	bool drain_expired;		/* the drain timeout passed */
@@ -150,8 +155,11 @@ void job_committed(struct job *job, uint64_t version);
 /* batch.c */
 int batch_open_all(struct pw_worker *w, struct pw_error *err);
 void batch_close_all(struct pw_worker *w);
-/* A job's next row: into its spool, or its own data file once too big. */
+/* A job's next row: into its spool, or its own data file. */
 int batch_stage_row(struct job *job, const struct pw_pq_value *row, struct pw_error *err);
+/* Before a job's next chunk: 0 to go on, PW_READ_PAUSE to wait for a
+ * stream slot, -1 on a failure. */
+int batch_before_chunk(struct job *job, struct pw_error *err);
 /* The job's file was read whole: its rows join the next commit. */
 void batch_add(struct job *job);
 /* Free what a job holds for the table (a job that failed or is freed). */

@@ -62,6 +62,7 @@ struct pw_config {
 	unsigned commit_max_files;	/* and holds at most this many uploads */
 	size_t stage_bytes;		/* rows of one upload held before it gets its own file */
 	size_t stage_memory;		/* rows held for all uploads together */
+	unsigned max_streams;		/* uploads writing their own data file at once */
 	enum pw_pq_codec codec;
 	bool show_help;
 	bool show_version;

@@ -8,8 +8,8 @@
  *   calculated_value / original_value / default_value resolves to the first
  *   of them that is present and not empty (null, "", [] and {} are empty),
  *   or null if none is.  The value is then written as text: strings as they
- *   are, true/false, numbers as their shortest exact decimal, arrays and
- *   objects as compact JSON.
+ *   are, true/false, integers as they are, reals as Python's repr() writes
+ *   them (20.0, 0.1, 1e+16; see text.h), arrays and objects as compact JSON.
  * - date:<name>: the resolved value as a date: epoch milliseconds (a string
  *   of digits or a number), converted in UTC, or "YYYY-MM-DD" (optionally
  *   followed by 'T' or ' ' and a time, which is ignored).  Anything else

@@ -21,8 +21,13 @@
 struct pw_source;
 struct pw_read;
 
+/* data() did not take the chunk: the file waits, and the same bytes come
+ * again after pw_read_resume(). */
+#define PW_READ_PAUSE 1
+
 struct pw_read_events {
-	/* The next chunk, borrowed.  Return -1 with err set to stop reading. */
+	/* The next chunk, borrowed.  Return 0, PW_READ_PAUSE, or -1 with err
+	 * set to stop reading. */
 	int (*data)(void *arg, const char *buf, size_t len, struct pw_error *err);
 	/* Reading ended: err is NULL at end of file.  The reader may be destroyed here. */
 	void (*end)(void *arg, const struct pw_error *err);
@@ -42,6 +47,9 @@ struct pw_read *pw_read_open(struct pw_source *src, const char *file_path,
 
 /* Start streaming; data() and end() run from the event loop, never from here. */
 void pw_read_start(struct pw_read *rd);
+
+/* Go on with a file whose data() paused it. */
+void pw_read_resume(struct pw_read *rd);
 
 /* Stop (if still reading) and free.  NULL is a no-op. */
 void pw_read_destroy(struct pw_read *rd);

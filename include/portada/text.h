@@ -7,10 +7,12 @@
 #define PW_TEXT_DOUBLE_SIZE 32
 
 /*
- * d (finite) as the shortest decimal that reads back as d, with ".0" added
- * when it would otherwise look like an integer (as Spark and Python write
- * doubles): 0.1 → "0.1", 3.0 → "3.0", 2.5e-07 → "2.5e-07".  The daemon
- * never calls setlocale(), so '.' is the decimal point.
+ * d (finite) as Python's repr() writes it, which PortAda's data layer
+ * shows: the fewest digits that read back as d, in fixed notation for
+ * exponents -4 to 15 (with ".0" when it would look like an integer) and
+ * scientific notation outside them: 0.1 → "0.1", 20.0 → "20.0",
+ * 1e16 → "1e+16", 2.5e-07 → "2.5e-07".  The daemon never calls setlocale(),
+ * so '.' is the decimal point.
  */
 void pw_text_double(double d, char out[PW_TEXT_DOUBLE_SIZE]);
 

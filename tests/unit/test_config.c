@@ -156,6 +156,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(cfg.commit_max_files, 1000);
 	ck_assert_uint_eq(cfg.stage_bytes, 1u << 20);
 	ck_assert_uint_eq(cfg.stage_memory, 64u << 20);
+	ck_assert_uint_eq(cfg.max_streams, 4);
 	ck_assert_int_eq(cfg.codec, PW_PQ_ZSTD);
 	ck_assert(!cfg.show_help);
 	ck_assert(!cfg.show_version);
@@ -192,6 +193,7 @@ set_every_variable(void)
 	env_set("PORTADA_STAGE_BYTES", "256k");
 	env_set("PORTADA_STAGE_MEMORY", "8m");
 	env_set("PORTADA_CODEC", "snappy");
+	env_set("PORTADA_MAX_STREAMS", "3");
 }
 
 START_TEST(every_variable)
@@ -231,6 +233,7 @@ START_TEST(every_variable)
 	ck_assert_uint_eq(cfg.stage_bytes, 256u << 10);
 	ck_assert_uint_eq(cfg.stage_memory, 8u << 20);
 	ck_assert_int_eq(cfg.codec, PW_PQ_SNAPPY);
+	ck_assert_uint_eq(cfg.max_streams, 3);
 }
 END_TEST
 

@@ -3,10 +3,12 @@
  * spec is told, and how records become rows (resolution, text, dates).
  */
 #include <check.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "portada/rows.h"
+#include "portada/text.h"
 #include "portada/tablespec.h"
 
 static void
@@ -134,6 +136,23 @@ START_TEST(resolution)
 	text_is("0.1", "0.1");
 	text_is("2.5e-7", "2.5e-07");
 	text_is("3.0", "3.0");
+	/* Python's repr(): fixed notation for exponents -4 to 15. */
+	text_is("20.0", "20.0");
+	text_is("2e1", "20.0");
+	text_is("1.5E+3", "1500.0");
+	text_is("100.0", "100.0");
+	text_is("0.0001", "0.0001");
+	text_is("0.00012", "0.00012");
+	text_is("0.00001", "1e-05");
+	text_is("123456789012345.6", "123456789012345.6");
+	text_is("1e15", "1000000000000000.0");
+	text_is("1e16", "1e+16");
+	text_is("1.5e16", "1.5e+16");
+	text_is("-0.0", "-0.0");
+	text_is("-12.75", "-12.75");
+	text_is("5e-324", "5e-324");
+	text_is("1.7976931348623157e308", "1.7976931348623157e+308");
+	text_is("[20.0,100.0,7.0]", "[20.0,100.0,7.0]");
 	text_is("[\"a\", 1, {\"b\": null}]", "[\"a\",1,{\"b\":null}]");
 	text_is("{\"z\": 1, \"a\": \"x\\\"y\\n\"}", "{\"z\":1,\"a\":\"x\\\"y\\n\"}");
 	/* the calculated / original / default rule */
@@ -263,6 +282,29 @@ START_TEST(entity_rows)
 }
 END_TEST
 
+/* Any finite double: the text reads back exactly and fits the buffer. */
+START_TEST(double_text_round_trips)
+{
+	char out[PW_TEXT_DOUBLE_SIZE];
+	uint64_t x = 88172645463325252ull;
+
+	for (int i = 0; i < 200000; i++) {
+		double d;
+
+		x ^= x << 13;	/* xorshift64 */
+		x ^= x >> 7;
+		x ^= x << 17;
+		memcpy(&d, &x, sizeof d);
+		if (!isfinite(d))
+			continue;
+		pw_text_double(d, out);
+		ck_assert_msg(strtod(out, NULL) == d, "%a wrote %s", d, out);
+		ck_assert_msg(strlen(out) < sizeof out - 1 || out[sizeof out - 1] == '\0', "%s", out);
+		ck_assert_msg(strchr(out, '.') != NULL || strchr(out, 'e') != NULL, "%s", out);
+	}
+}
+END_TEST
+
 static Suite *
 rows_suite(void)
 {
@@ -275,6 +317,7 @@ rows_suite(void)
 	tcase_add_test(tc, dates);
 	tcase_add_test(tc, entry_rows);
 	tcase_add_test(tc, entity_rows);
+	tcase_add_test(tc, double_text_round_trips);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,120 @@
+#!/bin/sh
+# End to end: the real portada-worker on generated uploads, its Delta tables
+# read back by independent readers.  A private redis-server on a unix socket
+# (no TCP port), fixtures from worker-e2e.mjs (fixed seed), queued exactly as
+# the ingest API queues them, then the worker runs twice, each time on a
+# fresh lake with the keys flushed and queued again:
+#   default: default staging, TZ=KIR-14 (UTC+14)
+#   small:   --stage-bytes 16k --commit-max-files 5, TZ=HST10 (UTC-10)
+# (the time zones would shift epoch-ms dates if the worker used local time).
+# After each run delta-check validates both tables (--expect, --dump) and
+# worker-e2e.mjs verify compares Redis, the logs and every dumped row with
+# the fixtures.  See README.md ("worker-e2e").
+#
+#   worker-e2e.sh <portada-worker> [<dest-dir>]
+#
+# <dest-dir> receives delta-check's npm readers (default
+# $TMPDIR/portada-delta-check; meson passes build/tests/delta).
+# PW_E2E_SEED=N changes the fixtures; PW_E2E_KEEP=1 keeps the temp dir.
+# Exit: 0 pass, 1 fail, 77 (skip) when node is missing.
+set -u
+
+[ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: $0 <portada-worker> [<dest-dir>]" >&2; exit 2; }
+worker=$1
+here=$(cd "$(dirname "$0")" && pwd)
+tables=$here/../../tables
+dest=${2:-${TMPDIR:-/tmp}/portada-delta-check}
+seed=${PW_E2E_SEED:-20240611}
+
+if ! command -v node >/dev/null 2>&1; then
+	echo "worker-e2e: SKIP: 'node' not found (./scripts/deps.sh --test)" >&2
+	exit 77
+fi
+for tool in redis-server redis-cli timeout; do
+	command -v "$tool" >/dev/null 2>&1 || { echo "worker-e2e: '$tool' not found" >&2; exit 1; }
+done
+[ -x "$worker" ] || { echo "worker-e2e: $worker is not an executable" >&2; exit 1; }
+
+start=$(date +%s)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/portada-e2e.XXXXXX") || exit 1
+sock=$tmp/redis.sock
+sockdir=
+if [ ${#sock} -gt 100 ]; then # sun_path holds 108 bytes
+	sockdir=$(mktemp -d /tmp/pw-e2e.XXXXXX) || exit 1
+	sock=$sockdir/redis.sock
+fi
+redis_pid=
+cleanup() {
+	if [ -n "$redis_pid" ]; then
+		kill "$redis_pid" 2>/dev/null
+		wait "$redis_pid" 2>/dev/null
+	fi
+	if [ "${PW_E2E_KEEP:-0}" = 1 ]; then
+		echo "worker-e2e: kept $tmp" >&2
+	else
+		rm -rf "$tmp"
+	fi
+	[ -z "$sockdir" ] || rm -rf "$sockdir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+fail() {
+	echo "worker-e2e: FAILED: $*" >&2
+	exit 1
+}
+
+redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 --save "" --appendonly no \
+	--dir "$tmp" --logfile "$tmp/redis.log" &
+redis_pid=$!
+cli() { redis-cli -s "$sock" "$@"; }
+i=0
+until [ "$(cli PING 2>/dev/null)" = PONG ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || { cat "$tmp/redis.log" >&2; fail "redis-server did not start"; }
+	kill -0 "$redis_pid" 2>/dev/null || { cat "$tmp/redis.log" >&2; fail "redis-server exited"; }
+	sleep 0.1
+done
+
+node "$here/worker-e2e.mjs" gen --dir "$tmp" --seed "$seed" || fail "fixture generation"
+
+now_ms() { node -p 'Date.now()'; }
+
+# run <name> <TZ> [worker options...]
+run() {
+	name=$1
+	tz=$2
+	shift 2
+	out=$tmp/$name
+	lake=$out/lake
+	mkdir -p "$out"
+	[ "$(cli FLUSHALL)" = OK ] || fail "FLUSHALL"
+	cli --pipe <"$tmp/queue.resp" >"$out/pipe.txt" 2>&1 || { cat "$out/pipe.txt" >&2; fail "redis-cli --pipe"; }
+	grep -q 'errors: 0,' "$out/pipe.txt" || { cat "$out/pipe.txt" >&2; fail "queueing the uploads"; }
+	t0=$(now_ms)
+	TZ=$tz timeout -k 5 60 "$worker" --redis "unix://$sock" --ingest-root "$tmp/ingest" \
+		--lake "$lake" --worker-id "e2e-$name" --exit-when-idle --log-format json \
+		--commit-interval-ms 200 "$@" >"$out/worker.log" 2>&1
+	rc=$?
+	t1=$(now_ms)
+	if [ $rc -ne 0 ]; then
+		tail -n 30 "$out/worker.log" >&2
+		fail "run $name: portada-worker exited $rc"
+	fi
+	for t in ship_entries known_entities; do
+		"$here/delta-check.sh" "$dest" "$lake/$t" --expect "$tmp/expect-$t.json" --json \
+			--dump "$out/$t.ndjson" >"$out/$t.check.json"
+		crc=$?
+		# 1 = errors found: verify prints them with the rest.
+		[ $crc -le 1 ] || fail "run $name: delta-check $t exited $crc"
+	done
+	node "$here/worker-e2e.mjs" verify --dir "$tmp" --run "$name" --lake "$lake" \
+		--socket "$sock" --worker-id "e2e-$name" --t0 "$t0" --t1 "$t1" --tables "$tables" ||
+		{ PW_E2E_KEEP=1; fail "run $name (worker log: $out/worker.log)"; }
+}
+
+run default KIR-14
+run small HST10 --stage-bytes 16k --commit-max-files 5
+
+echo "worker-e2e: OK (2 runs, $(($(date +%s) - start)) s)"
