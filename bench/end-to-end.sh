@@ -101,8 +101,8 @@ for r in $(seq 1 "$runs"); do
 done
 records=$(sed -n 's/.*records=\([0-9]*\).*/\1/p' "$work/log.txt" | tail -1)
 table=$("$worker" inspect --json "$work/lake/ship_entries")
-rows=$(printf '%s' "$table" | sed -n 's/.*"rows":\([0-9]*\).*/\1/p' | head -1)
-tbytes=$(printf '%s' "$table" | sed -n 's/.*"bytes":\([0-9]*\).*/\1/p' | head -1)
+rows=$(printf '%s' "$table" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).rows))')
+tbytes=$(printf '%s' "$table" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).bytes))')
 [ "$rows" = "$records" ] || { echo "end-to-end: table has $rows rows, the files $records records" >&2; exit 1; }
 
 echo "end-to-end: DuckDB ..." >&2
