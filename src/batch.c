@@ -287,13 +287,13 @@ batch_before_chunk(struct job *job, struct pw_error *err)
 static void
 wake(struct pw_worker *w)
 {
-	static bool busy;	/* a spill frees a spool, which calls wake() again */
 	struct pw_error err;
 	struct job *job;
 
-	if (busy || w->failed || (w->state != WORKER_RUNNING && w->state != WORKER_DRAINING))
+	/* waking: a spill frees a spool, which calls wake() again */
+	if (w->waking || w->failed || (w->state != WORKER_RUNNING && w->state != WORKER_DRAINING))
 		return;
-	busy = true;
+	w->waking = true;
 	while ((job = TAILQ_FIRST(&w->waiting)) != NULL) {
 		if (needs_stream(job) && w->streams >= w->cfg->max_streams)
 			break;
@@ -306,7 +306,7 @@ wake(struct pw_worker *w)
 		}
 		pw_read_resume(job->rd);
 	}
-	busy = false;
+	w->waking = false;
 }
 
 void

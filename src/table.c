@@ -15,6 +15,7 @@
 
 #define LOG_FILE_MAX	((size_t)256 << 20)	/* a version file bigger than this is refused */
 #define CLOCK_MARGIN_MS	(10 * 60 * 1000)	/* commits this much older than a start still count */
+#define SEEN_TTL_MS	(60 * 60 * 1000)	/* the id index is dropped and rebuilt this often */
 
 /* Upload id → the version that holds it, for the commits read so far. */
 struct seen {
@@ -37,6 +38,7 @@ struct pw_table {
 	bool			 seen_any;
 	uint64_t		 seen_lo, seen_hi;
 	int64_t			 seen_lo_ms;	/* mtime of version seen_lo */
+	int64_t			 seen_since_ms;	/* when the index was started */
 	struct seen		**buckets;
 	size_t			 nbuckets, nseen;
 };
@@ -120,6 +122,29 @@ seen_add(struct pw_table *t, const char *id, uint64_t version, int64_t records)
 	s->next = t->buckets[b];
 	t->buckets[b] = s;
 	t->nseen++;
+}
+
+/*
+ * Forget every id.  A daemon that runs for months would otherwise keep
+ * every upload it ever saw; fresh uploads only need the last minutes of
+ * the log, which the next lookup reads again.
+ */
+static void
+seen_clear(struct pw_table *t)
+{
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct seen *s;
+
+		while ((s = t->buckets[i]) != NULL) {
+			t->buckets[i] = s->next;
+			free(s);
+		}
+	}
+	free(t->buckets);
+	t->buckets = NULL;
+	t->nbuckets = 0;
+	t->nseen = 0;
+	t->seen_any = false;
 }
 
 static const struct seen *
@@ -447,15 +472,7 @@ pw_table_close(struct pw_table *t)
 {
 	if (t == NULL)
 		return;
-	for (size_t i = 0; i < t->nbuckets; i++) {
-		struct seen *s;
-
-		while ((s = t->buckets[i]) != NULL) {
-			t->buckets[i] = s->next;
-			free(s);
-		}
-	}
-	free(t->buckets);
+	seen_clear(t);
 	pw_delta_fields_free(t->fields, t->nfields);
 	free(t->engine_version);
 	free(t->logdir);
@@ -604,8 +621,11 @@ pw_table_find_source(struct pw_table *t, const char *id, int64_t since_ms, bool 
 	int64_t mtime;
 
 	*found = false;
+	if (t->seen_any && now_ms() - t->seen_since_ms > SEEN_TTL_MS)
+		seen_clear(t);
 	if (!t->seen_any) {
 		t->seen_any = true;
+		t->seen_since_ms = now_ms();
 		t->seen_hi = t->version;
 		t->seen_lo = t->version + 1;	/* nothing read yet */
 		t->seen_lo_ms = INT64_MAX;

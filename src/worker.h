@@ -132,6 +132,7 @@ struct pw_worker {
 	size_t staged_bytes;		/* all jobs' spools */
 	unsigned streams;		/* jobs writing their own data file */
 	struct job_list waiting;	/* paused for a stream slot, in order */
+	bool waking;			/* in batch.c's wake() */
 	struct event *fatal_ev;		/* a table failed: stop, requeue, exit 1 */
 	bool fetch_closed;		/* draining: no pop in flight any more */
 	bool drain_expired;		/* the drain timeout passed */

@@ -72,7 +72,10 @@ int pw_table_commit(struct pw_table *t, struct pw_table_file *const *files, size
  * Whether upload id is in a commit made after since_ms (ms since the epoch,
  * when the upload was first started; commits older than that, less a
  * margin for clocks, are not read).  *found and *version say which, and
- * *records how many rows it added (-1 if the commit did not say).
+ * *records how many rows it added (-1 if the commit did not say).  The
+ * ids read are kept in an index that grows with new versions; it is
+ * dropped every hour and rebuilt as lookups need, so a long-running worker
+ * holds about an hour's uploads, not the table's history.
  */
 int pw_table_find_source(struct pw_table *t, const char *id, int64_t since_ms,
     bool *found, uint64_t *version, int64_t *records, struct pw_error *err) PW_MUST_CHECK;

@@ -291,6 +291,41 @@ START_TEST(lake_failure)
 }
 END_TEST
 
+/*
+ * Uploads past --stage-bytes with one stream slot: all but one wait,
+ * paused at a chunk, and resume in turn; every row still lands once.
+ */
+START_TEST(streams_wait_their_turn)
+{
+	enum { N = 24 };
+	char **ids = h_ids("st", N);
+	const char *paths[N_FILES];
+	struct table_view view;
+	struct h_worker w;
+	struct h_log *log;
+	size_t paused, spilled;
+
+	h_write_load_files(paths, N_FILES, 200, 40);
+	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "st");
+	h_worker_start(&w, "st", "--exit-when-idle", "--stage-bytes", "16k", "--stage-memory",
+	    "64k", "--max-streams", "1", "--read-chunk", "4k", "--log-level", "debug", NULL);
+	ck_assert_int_eq(h_worker_wait(&w, 120), 0);
+	check_table("ship_entries", ids, N, 200, 40, &view);
+	ck_assert_uint_eq(view.rows, sum_expected(N, 200, 40));
+	log = h_log_load(w.log);
+	paused = h_log_count(log, "paused", NULL);
+	spilled = h_log_count(log, "spill", NULL);
+	h_log_free(log);
+	printf("streams: %zu upload(s) paused for the one stream, %zu streamed, %" PRIu64
+	    " data files\n", paused, spilled, view.adds);
+	ck_assert_msg(paused > 0, "no upload waited for the stream");
+	ck_assert_uint_eq(spilled, N);
+	ck_assert_uint_eq(view.adds, N);
+	h_free_paths(paths, N_FILES);
+	h_strv_free(ids, N);
+}
+END_TEST
+
 /* The built-in ship_entries spec with one more column. */
 static const char *
 spec_with(const char *extra_column)
@@ -411,6 +446,7 @@ main(void)
 	tcase_add_test(tc, kill_loop);
 	tcase_add_test(tc, redis_rollback);
 	tcase_add_test(tc, lake_failure);
+	tcase_add_test(tc, streams_wait_their_turn);
 	tcase_add_test(tc, schema_evolution_and_refusals);
 	suite_add_tcase(s, tc);
 	return h_main(s, true);
