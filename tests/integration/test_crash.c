@@ -70,7 +70,8 @@ START_TEST(sigkill_and_restart)
 	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "sk");
 	h_monitor_start();
 
-	h_worker_start(&w1, "sk", "--max-inflight", "50", NULL);
+	/* Small commits, so that files are in flight at any moment of the run. */
+	h_worker_start(&w1, "sk", "--max-inflight", "50", "--commit-interval-ms", "1", NULL);
 	ck_assert_msg(h_worker_wait_event(&w1, "done", 500, 60), "no progress");
 	h_worker_signal(&w1, SIGKILL);
 	status = h_worker_wait_status(&w1, 10);

@@ -288,7 +288,7 @@ START_TEST(double_text_round_trips)
 	char out[PW_TEXT_DOUBLE_SIZE];
 	uint64_t x = 88172645463325252ull;
 
-	for (int i = 0; i < 200000; i++) {
+	for (int i = 0; i < 20000; i++) {
 		double d;
 
 		x ^= x << 13;	/* xorshift64 */
