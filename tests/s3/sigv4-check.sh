@@ -8,22 +8,7 @@ set -eu
 [ $# -eq 1 ] || { echo "usage: $0 <dest-dir>" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 dest=$1
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || {
-	echo "sigv4-check: node and npm are needed (./scripts/deps.sh --test)" >&2
-	exit 77
-}
-mkdir -p "$dest"
-stamp="$dest/node_modules/.portada-s3-stamp"
-want="$(cat "$here/package.json" "$here/package-lock.json" | cksum) node $(node --version)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-	cp "$here/package.json" "$here/package-lock.json" "$dest/"
-	echo "sigv4-check: npm ci into $dest" >&2
-	(cd "$dest" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error >&2) || {
-		echo "sigv4-check: npm ci failed (no network and not in the npm cache?)" >&2
-		exit 1
-	}
-	printf '%s\n' "$want" >"$stamp"
-fi
+"$here/npm-install.sh" "$dest" || exit $?
 # Node resolves imports next to the script, so it runs from there.
 cp "$here/sigv4-vectors.mjs" "$dest/"
 node "$dest/sigv4-vectors.mjs" >"$dest/sigv4-vectors.json"

@@ -1,0 +1,91 @@
+/*
+ * s3: the object-store calls the S3 lake needs, over http.c, signed by
+ * sigv4.c: put (with If-None-Match: * for put-if-absent), get, list by
+ * prefix (ListObjectsV2, following continuation tokens) and delete.
+ * Every call is asynchronous and ends in exactly one callback.
+ *
+ * Retries: a dropped connection, a timeout, a stall, 500/502/503/504,
+ * 429 or a SlowDown, and 409 (a conditional write that raced) are tried
+ * again, re-signed, after a capped exponential backoff with jitter (100 ms,
+ * doubling, at most 5 s, at most PW_S3_ATTEMPTS attempts).  Other answers
+ * end the call at once: 404 as "missing", 412 as "exists", anything else
+ * as an error naming the operation, the key and S3's own code and message.
+ * Secrets never appear in errors or logs.
+ */
+#ifndef PORTADA_S3_H
+#define PORTADA_S3_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "portada/buf.h"
+#include "portada/error.h"
+#include "portada/http.h"
+
+#define PW_S3_ATTEMPTS	8
+
+struct pw_s3_config {
+	char	*endpoint;	/* "https://s3.eu-west-1.amazonaws.com" or "http://127.0.0.1:9000" */
+	char	*region;	/* default us-east-1 */
+	char	*bucket;
+	char	*prefix;	/* "" or "lake/" (always ends in '/' when not empty) */
+	char	*access_key;
+	char	*secret_key;
+	char	*session_token;	/* or NULL */
+	bool	 path_style;	/* bucket in the path, not the host name */
+};
+
+typedef const char *(*pw_s3_getenv_fn)(const char *name);
+
+/*
+ * s3://bucket[/prefix] plus AWS_ENDPOINT_URL (default: AWS's regional
+ * endpoint), AWS_REGION (or AWS_DEFAULT_REGION; default us-east-1),
+ * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.  A custom
+ * endpoint (MinIO, s3rver, R2) uses path-style addressing.
+ */
+int pw_s3_config_parse(struct pw_s3_config *cfg, const char *url, pw_s3_getenv_fn env,
+    struct pw_error *err) PW_MUST_CHECK;
+void pw_s3_config_finish(struct pw_s3_config *cfg);
+
+enum pw_s3_status {
+	PW_S3_OK,
+	PW_S3_MISSING,		/* 404 */
+	PW_S3_EXISTS,		/* 412: If-None-Match lost */
+	PW_S3_FAILED,		/* error says why */
+};
+
+struct pw_s3_result {
+	enum pw_s3_status	 status;
+	struct pw_error		 error;
+	struct pw_buf		*body;		/* get: the object, owned by the call until done returns */
+	char			**keys;		/* list: keys under the prefix, relative to it */
+	size_t			 nkeys;
+	unsigned		 attempts;
+};
+
+typedef void (*pw_s3_done_fn)(void *arg, const struct pw_s3_result *res);
+
+struct pw_s3;
+struct pw_s3_call;
+
+struct pw_s3 *pw_s3_create(struct event_base *base, struct pw_http *http,
+    const struct pw_s3_config *cfg, struct pw_error *err);
+/* Calls still in flight are dropped without their callbacks. */
+void pw_s3_destroy(struct pw_s3 *s3);
+
+/* key is relative to the configured prefix.  data is copied. */
+struct pw_s3_call *pw_s3_put(struct pw_s3 *s3, const char *key, const void *data, size_t len,
+    bool if_absent, pw_s3_done_fn done, void *arg);
+/* The whole object, at most max bytes (more is an error). */
+struct pw_s3_call *pw_s3_get(struct pw_s3 *s3, const char *key, size_t max, pw_s3_done_fn done,
+    void *arg);
+struct pw_s3_call *pw_s3_list(struct pw_s3 *s3, const char *prefix, pw_s3_done_fn done,
+    void *arg);
+struct pw_s3_call *pw_s3_delete(struct pw_s3 *s3, const char *key, pw_s3_done_fn done,
+    void *arg);
+
+/* Pure, for tests: the texts of every <tag>...</tag> in xml, XML entities
+ * decoded, in order.  Returns the count; *out is NULL-terminated, caller frees. */
+size_t pw_s3_xml_values(const char *xml, size_t len, const char *tag, char ***out);
+
+#endif

@@ -1,0 +1,681 @@
+/*
+ * S3 calls over http.c, signed by sigv4.c (see include/portada/s3.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include "portada/log.h"
+#include "portada/s3.h"
+#include "portada/sigv4.h"
+
+#define BODY_MAX	((size_t)16 << 20)	/* list pages and error documents */
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS	5000
+
+enum op { OP_PUT, OP_GET, OP_LIST, OP_DELETE };
+
+static const char *const op_name[] = { "PUT", "GET", "LIST", "DELETE" };
+
+struct pw_s3 {
+	struct event_base	*base;
+	struct pw_http		*http;
+	struct pw_s3_config	 cfg;
+	char			*scheme;	/* "http" or "https" */
+	char			*host;		/* as signed and sent: bucket.host for virtual-host style */
+	TAILQ_HEAD(, pw_s3_call) calls;
+};
+
+struct pw_s3_call {
+	TAILQ_ENTRY(pw_s3_call)	 link;
+	struct pw_s3		*s3;
+	enum op			 op;
+	char			*key;		/* full key (prefix included); LIST: the prefix */
+	char			*data;
+	size_t			 len;
+	char			 hash[PW_SIGV4_HEX_SIZE];
+	bool			 if_absent;
+	size_t			 max;
+	struct pw_buf		 body;
+	bool			 too_big;
+	char			*token;		/* LIST: the next continuation token */
+	char			**keys;
+	size_t			 nkeys, capkeys;
+	unsigned		 attempts;
+	struct pw_http_req	*req;
+	struct event		*retry_ev;
+	pw_s3_done_fn		 done;
+	void			*arg;
+};
+
+/* ---- configuration ---- */
+
+static char *
+env_dup(pw_s3_getenv_fn env, const char *name)
+{
+	const char *v = env(name);
+
+	return v != NULL && *v != '\0' ? pw_xstrdup(v) : NULL;
+}
+
+int
+pw_s3_config_parse(struct pw_s3_config *cfg, const char *url, pw_s3_getenv_fn env,
+    struct pw_error *err)
+{
+	const char *b, *slash;
+	size_t n;
+
+	memset(cfg, 0, sizeof *cfg);
+	if (strncmp(url, "s3://", 5) != 0 || url[5] == '\0' || url[5] == '/') {
+		pw_error_set(err, "expected s3://bucket[/prefix], got '%s'", url);
+		return -1;
+	}
+	b = url + 5;
+	slash = strchr(b, '/');
+	cfg->bucket = slash != NULL ? pw_xstrndup(b, (size_t)(slash - b)) : pw_xstrdup(b);
+	for (const char *p = cfg->bucket; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		    *p == '.' || *p == '_')) {
+			pw_error_set(err, "bucket name '%s' has the character '%c', which S3 does not "
+			    "allow", cfg->bucket, *p);
+			pw_s3_config_finish(cfg);
+			return -1;
+		}
+	}
+	/* The prefix, without leading or doubled slashes, ending in one. */
+	{
+		const char *p = slash != NULL ? slash + 1 : "";
+
+		while (*p == '/')
+			p++;
+		n = strlen(p);
+		while (n > 0 && p[n - 1] == '/')
+			n--;
+		cfg->prefix = pw_xmalloc(n + 2);
+		memcpy(cfg->prefix, p, n);
+		if (n > 0)
+			cfg->prefix[n++] = '/';
+		cfg->prefix[n] = '\0';
+	}
+	cfg->region = env_dup(env, "AWS_REGION");
+	if (cfg->region == NULL)
+		cfg->region = env_dup(env, "AWS_DEFAULT_REGION");
+	if (cfg->region == NULL)
+		cfg->region = pw_xstrdup("us-east-1");
+	cfg->endpoint = env_dup(env, "AWS_ENDPOINT_URL");
+	cfg->path_style = cfg->endpoint != NULL;
+	if (cfg->endpoint == NULL) {
+		size_t m = strlen(cfg->region) + 32;
+
+		cfg->endpoint = pw_xmalloc(m);
+		snprintf(cfg->endpoint, m, "https://s3.%s.amazonaws.com", cfg->region);
+	}
+	n = strlen(cfg->endpoint);
+	while (n > 0 && cfg->endpoint[n - 1] == '/')
+		cfg->endpoint[--n] = '\0';
+	if (strncmp(cfg->endpoint, "http://", 7) != 0 && strncmp(cfg->endpoint, "https://", 8) != 0) {
+		pw_error_set(err, "AWS_ENDPOINT_URL must start with http:// or https://, got '%s'",
+		    cfg->endpoint);
+		pw_s3_config_finish(cfg);
+		return -1;
+	}
+	cfg->access_key = env_dup(env, "AWS_ACCESS_KEY_ID");
+	cfg->secret_key = env_dup(env, "AWS_SECRET_ACCESS_KEY");
+	cfg->session_token = env_dup(env, "AWS_SESSION_TOKEN");
+	if (cfg->access_key == NULL || cfg->secret_key == NULL) {
+		pw_error_set(err, "%s: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set", url);
+		pw_s3_config_finish(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+void
+pw_s3_config_finish(struct pw_s3_config *cfg)
+{
+	free(cfg->endpoint);
+	free(cfg->region);
+	free(cfg->bucket);
+	free(cfg->prefix);
+	free(cfg->access_key);
+	if (cfg->secret_key != NULL)
+		explicit_bzero(cfg->secret_key, strlen(cfg->secret_key));
+	free(cfg->secret_key);
+	if (cfg->session_token != NULL)
+		explicit_bzero(cfg->session_token, strlen(cfg->session_token));
+	free(cfg->session_token);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? pw_xstrdup(s) : NULL;
+}
+
+struct pw_s3 *
+pw_s3_create(struct event_base *base, struct pw_http *http, const struct pw_s3_config *cfg,
+    struct pw_error *err)
+{
+	struct pw_s3 *s3 = pw_xcalloc(1, sizeof *s3);
+	const char *h = strstr(cfg->endpoint, "://") + 3;
+	size_t n = strcspn(h, "/");
+	char *host = pw_xstrndup(h, n);
+
+	(void)err;
+	s3->base = base;
+	s3->http = http;
+	TAILQ_INIT(&s3->calls);
+	s3->cfg.endpoint = pw_xstrdup(cfg->endpoint);
+	s3->cfg.region = pw_xstrdup(cfg->region);
+	s3->cfg.bucket = pw_xstrdup(cfg->bucket);
+	s3->cfg.prefix = pw_xstrdup(cfg->prefix);
+	s3->cfg.access_key = pw_xstrdup(cfg->access_key);
+	s3->cfg.secret_key = pw_xstrdup(cfg->secret_key);
+	s3->cfg.session_token = dup_or_null(cfg->session_token);
+	s3->cfg.path_style = cfg->path_style;
+	s3->scheme = pw_xstrndup(cfg->endpoint, (size_t)(h - 3 - cfg->endpoint));
+	/* curl leaves a default port out of Host; the signed host must match. */
+	n = strlen(host);
+	if ((strcmp(s3->scheme, "http") == 0 && n > 3 && strcmp(host + n - 3, ":80") == 0) ||
+	    (strcmp(s3->scheme, "https") == 0 && n > 4 && strcmp(host + n - 4, ":443") == 0))
+		*strrchr(host, ':') = '\0';
+	if (cfg->path_style) {
+		s3->host = host;
+	} else {
+		n = strlen(cfg->bucket) + strlen(host) + 2;
+		s3->host = pw_xmalloc(n);
+		snprintf(s3->host, n, "%s.%s", cfg->bucket, host);
+		free(host);
+	}
+	return s3;
+}
+
+static void call_free(struct pw_s3_call *c);
+
+void
+pw_s3_destroy(struct pw_s3 *s3)
+{
+	struct pw_s3_call *c;
+
+	if (s3 == NULL)
+		return;
+	while ((c = TAILQ_FIRST(&s3->calls)) != NULL)
+		call_free(c);
+	free(s3->scheme);
+	free(s3->host);
+	pw_s3_config_finish(&s3->cfg);
+	free(s3);
+}
+
+/* ---- XML: the few values S3's answers carry ---- */
+
+static void
+xml_decode(const char *p, size_t n, struct pw_buf *out)
+{
+	static const struct { const char *ent; char c; } ents[] = {
+		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' },
+		{ "&apos;", '\'' },
+	};
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
+		if (p[i] != '&')
+			goto plain;
+		for (k = 0; k < sizeof ents / sizeof ents[0]; k++) {
+			size_t l = strlen(ents[k].ent);
+
+			if (i + l <= n && memcmp(p + i, ents[k].ent, l) == 0) {
+				if (pw_buf_append_byte(out, (unsigned char)ents[k].c) == -1)
+					return;
+				i += l - 1;
+				break;
+			}
+		}
+		if (k < sizeof ents / sizeof ents[0])
+			continue;
+		if (i + 2 < n && p[i + 1] == '#') {
+			/* &#NN; or &#xHH; as UTF-8 */
+			char *end;
+			unsigned long cp = p[i + 2] == 'x' ? strtoul(p + i + 3, &end, 16) :
+			    strtoul(p + i + 2, &end, 10);
+			unsigned char u[4];
+			size_t m = 0;
+
+			if ((size_t)(end - p) < n && *end == ';' && cp > 0 && cp <= 0x10FFFF) {
+				if (cp < 0x80) {
+					u[m++] = (unsigned char)cp;
+				} else if (cp < 0x800) {
+					u[m++] = (unsigned char)(0xC0 | cp >> 6);
+					u[m++] = (unsigned char)(0x80 | (cp & 0x3F));
+				} else if (cp < 0x10000) {
+					u[m++] = (unsigned char)(0xE0 | cp >> 12);
+					u[m++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+					u[m++] = (unsigned char)(0x80 | (cp & 0x3F));
+				} else {
+					u[m++] = (unsigned char)(0xF0 | cp >> 18);
+					u[m++] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+					u[m++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+					u[m++] = (unsigned char)(0x80 | (cp & 0x3F));
+				}
+				if (pw_buf_append(out, u, m) == -1)
+					return;
+				i = (size_t)(end - p);
+				continue;
+			}
+		}
+plain:
+		if (pw_buf_append_byte(out, (unsigned char)p[i]) == -1)
+			return;
+	}
+}
+
+size_t
+pw_s3_xml_values(const char *xml, size_t len, const char *tag, char ***out)
+{
+	char open[64], close[64];
+	size_t n = 0, cap = 4, ol, cl;
+	const char *p = xml, *end = xml + len;
+
+	snprintf(open, sizeof open, "<%s>", tag);
+	snprintf(close, sizeof close, "</%s>", tag);
+	ol = strlen(open);
+	cl = strlen(close);
+	*out = pw_xcalloc(cap + 1, sizeof **out);
+	while (p < end) {
+		const char *a = memmem(p, (size_t)(end - p), open, ol), *b;
+		struct pw_buf v;
+
+		if (a == NULL)
+			break;
+		a += ol;
+		b = memmem(a, (size_t)(end - a), close, cl);
+		if (b == NULL)
+			break;
+		pw_buf_init(&v, len + 1);
+		xml_decode(a, (size_t)(b - a), &v);
+		if (pw_buf_append_byte(&v, 0) == -1)
+			abort();
+		if (n == cap) {
+			cap *= 2;
+			*out = pw_xrealloc(*out, (cap + 1) * sizeof **out);
+		}
+		(*out)[n++] = (char *)v.data;
+		(*out)[n] = NULL;
+		p = b + cl;
+	}
+	return n;
+}
+
+static void
+strv_free(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p != NULL; p++)
+		free(*p);
+	free(v);
+}
+
+/* One value of the body's XML, or NULL. */
+static char *
+xml_first(const struct pw_buf *body, const char *tag)
+{
+	char **v, *r = NULL;
+
+	if (body->len == 0)
+		return NULL;
+	if (pw_s3_xml_values((const char *)body->data, body->len, tag, &v) > 0) {
+		r = v[0];
+		v[0] = pw_xstrdup("");
+	}
+	strv_free(v);
+	return r;
+}
+
+/* ---- calls ---- */
+
+static void send_call(struct pw_s3_call *c);
+static void on_retry(evutil_socket_t fd, short what, void *arg);
+
+static void
+call_free(struct pw_s3_call *c)
+{
+	TAILQ_REMOVE(&c->s3->calls, c, link);
+	if (c->req != NULL)
+		pw_http_cancel(c->req);
+	if (c->retry_ev != NULL)
+		event_free(c->retry_ev);
+	for (size_t i = 0; i < c->nkeys; i++)
+		free(c->keys[i]);
+	free(c->keys);
+	free(c->token);
+	pw_buf_finish(&c->body);
+	free(c->data);
+	free(c->key);
+	free(c);
+}
+
+static void
+finish(struct pw_s3_call *c, enum pw_s3_status status, const struct pw_error *err)
+{
+	struct pw_s3_result res;
+
+	memset(&res, 0, sizeof res);
+	res.status = status;
+	if (err != NULL)
+		res.error = *err;
+	res.body = &c->body;
+	if (c->keys != NULL)
+		c->keys[c->nkeys] = NULL;
+	res.keys = c->keys;
+	res.nkeys = c->nkeys;
+	res.attempts = c->attempts;
+	c->req = NULL;
+	c->done(c->arg, &res);
+	call_free(c);
+}
+
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	send_call(arg);
+}
+
+/* Try again later, or give up with why. */
+static void
+retry_or_fail(struct pw_s3_call *c, const struct pw_error *why)
+{
+	unsigned ms;
+	struct timeval tv;
+
+	c->req = NULL;
+	if (c->attempts >= PW_S3_ATTEMPTS) {
+		struct pw_error err = *why;
+
+		pw_error_prefix(&err, "after %u attempts", c->attempts);
+		finish(c, PW_S3_FAILED, &err);
+		return;
+	}
+	ms = BACKOFF_FIRST_MS << (c->attempts - 1 < 10 ? c->attempts - 1 : 10);
+	if (ms > BACKOFF_MAX_MS)
+		ms = BACKOFF_MAX_MS;
+	ms = ms / 2 + (unsigned)random() % (ms / 2 + 1);	/* jitter: half to all of it */
+	log_debug(NULL, "s3-retry", "%s in %u ms", why->msg, ms);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(c->retry_ev, &tv);
+}
+
+static void
+error_from(struct pw_s3_call *c, long status, struct pw_error *err)
+{
+	char *code = xml_first(&c->body, "Code"), *msg = xml_first(&c->body, "Message");
+
+	pw_error_set(err, "S3 %s s3://%s/%s: HTTP %ld%s%s%s%s", op_name[c->op], c->s3->cfg.bucket,
+	    c->key, status, code != NULL ? " " : "", code != NULL ? code : "",
+	    msg != NULL ? ": " : "", msg != NULL ? msg : "");
+	free(code);
+	free(msg);
+}
+
+static int
+list_page(struct pw_s3_call *c)
+{
+	char **keys, *trunc, *token;
+	size_t n = pw_s3_xml_values((const char *)c->body.data, c->body.len, "Key", &keys);
+	size_t plen = strlen(c->s3->cfg.prefix);
+
+	for (size_t i = 0; i < n; i++) {
+		if (c->nkeys + 1 >= c->capkeys) {
+			c->capkeys = c->capkeys == 0 ? 64 : c->capkeys * 2;
+			c->keys = pw_xrealloc(c->keys, c->capkeys * sizeof *c->keys);
+		}
+		/* Keys come back whole: make them relative to the lake. */
+		c->keys[c->nkeys++] = pw_xstrdup(strncmp(keys[i], c->s3->cfg.prefix, plen) == 0 ?
+		    keys[i] + plen : keys[i]);
+	}
+	strv_free(keys);
+	trunc = xml_first(&c->body, "IsTruncated");
+	token = xml_first(&c->body, "NextContinuationToken");
+	free(c->token);
+	c->token = NULL;
+	if (trunc != NULL && strcmp(trunc, "true") == 0 && token != NULL) {
+		c->token = token;
+		token = NULL;
+	}
+	free(trunc);
+	free(token);
+	return c->token != NULL;
+}
+
+static void
+on_http_done(void *arg, const struct pw_http_result *r)
+{
+	struct pw_s3_call *c = arg;
+	struct pw_error err;
+
+	c->req = NULL;
+	if (r->failed) {
+		if (c->too_big) {
+			pw_error_set(&err, "S3 GET s3://%s/%s: the object is larger than %zu bytes",
+			    c->s3->cfg.bucket, c->key, c->max);
+			finish(c, PW_S3_FAILED, &err);
+			return;
+		}
+		pw_error_set(&err, "S3 %s s3://%s/%s: %s", op_name[c->op], c->s3->cfg.bucket, c->key,
+		    r->error);
+		retry_or_fail(c, &err);
+		return;
+	}
+	if (r->status >= 200 && r->status < 300) {
+		if (c->op == OP_LIST && list_page(c)) {
+			c->attempts = 0;	/* a new page: a new count */
+			send_call(c);
+			return;
+		}
+		finish(c, PW_S3_OK, NULL);
+		return;
+	}
+	if (r->status == 404 && c->op != OP_LIST) {
+		finish(c, PW_S3_MISSING, NULL);
+		return;
+	}
+	if (r->status == 412 && c->if_absent) {
+		finish(c, PW_S3_EXISTS, NULL);
+		return;
+	}
+	error_from(c, r->status, &err);
+	if (r->status >= 500 || r->status == 429 || r->status == 409 || r->status == 408) {
+		retry_or_fail(c, &err);
+		return;
+	}
+	{
+		/* SlowDown may come with 503 (handled) or, from some stores, 400. */
+		char *code = xml_first(&c->body, "Code");
+		bool slow = code != NULL && strcmp(code, "SlowDown") == 0;
+
+		free(code);
+		if (slow) {
+			retry_or_fail(c, &err);
+			return;
+		}
+	}
+	finish(c, PW_S3_FAILED, &err);
+}
+
+static int
+on_http_data(void *arg, const char *p, size_t n)
+{
+	struct pw_s3_call *c = arg;
+
+	if (pw_buf_append(&c->body, p, n) == -1) {
+		c->too_big = c->op == OP_GET;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+send_call(struct pw_s3_call *c)
+{
+	static const struct pw_http_events events = { NULL, on_http_data, on_http_done };
+	struct pw_s3 *s3 = c->s3;
+	struct pw_sigv4_creds creds = { s3->cfg.access_key, s3->cfg.secret_key,
+	    s3->cfg.session_token, s3->cfg.region, "s3" };
+	struct pw_sigv4_param q[4];
+	struct pw_sigv4_header ifnm = { "If-None-Match", "*" };
+	struct pw_sigv4_request req = { 0 };
+	struct pw_sigv4_result sig;
+	struct pw_http_opts o = { 0 };
+	struct pw_error err;
+	const char *hdrs[6];
+	char *path, *url, date_h[40], sha_h[100], *token_h = NULL;
+	size_t n = 0, plen;
+
+	c->attempts++;
+	pw_buf_reset(&c->body);
+	c->too_big = false;
+	plen = strlen(s3->cfg.bucket) + strlen(c->key) + 4;
+	path = pw_xmalloc(plen);
+	if (c->op == OP_LIST) {
+		snprintf(path, plen, "/%s", s3->cfg.path_style ? s3->cfg.bucket : "");
+		if (s3->cfg.path_style)
+			strcat(path, "/");
+		q[n++] = (struct pw_sigv4_param){ "list-type", "2" };
+		q[n++] = (struct pw_sigv4_param){ "prefix", c->key };
+		if (c->token != NULL)
+			q[n++] = (struct pw_sigv4_param){ "continuation-token", c->token };
+	} else if (s3->cfg.path_style) {
+		snprintf(path, plen, "/%s/%s", s3->cfg.bucket, c->key);
+	} else {
+		snprintf(path, plen, "/%s", c->key);
+	}
+	req.method = c->op == OP_LIST ? "GET" : op_name[c->op];
+	req.host = s3->host;
+	req.path = path;
+	req.query = q;
+	req.nquery = n;
+	if (c->op == OP_PUT && c->if_absent) {
+		req.headers = &ifnm;
+		req.nheaders = 1;
+	}
+	req.payload_hash = c->op == OP_PUT ? c->hash :
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	req.now = time(NULL);
+	if (pw_sigv4_sign(&creds, &req, &sig, &err) == -1) {
+		free(path);
+		finish(c, PW_S3_FAILED, &err);
+		return;
+	}
+	plen = strlen(s3->scheme) + strlen(s3->host) + sig.url_path.len + 8;
+	url = pw_xmalloc(plen);
+	snprintf(url, plen, "%s://%s%s", s3->scheme, s3->host, (char *)sig.url_path.data);
+	snprintf(date_h, sizeof date_h, "x-amz-date: %s", sig.amz_date);
+	snprintf(sha_h, sizeof sha_h, "x-amz-content-sha256: %s", req.payload_hash);
+	n = 0;
+	hdrs[n++] = (const char *)sig.authorization.data;
+	hdrs[n++] = date_h;
+	hdrs[n++] = sha_h;
+	if (c->op == OP_PUT && c->if_absent)
+		hdrs[n++] = "If-None-Match: *";
+	if (s3->cfg.session_token != NULL) {
+		size_t tl = strlen(s3->cfg.session_token) + 32;
+
+		token_h = pw_xmalloc(tl);
+		snprintf(token_h, tl, "x-amz-security-token: %s", s3->cfg.session_token);
+		hdrs[n++] = token_h;
+	}
+	hdrs[n] = NULL;
+	o.method = req.method;
+	o.url = url;
+	o.headers = hdrs;
+	if (c->op == OP_PUT) {
+		o.body = c->data;
+		o.body_len = c->len;
+	}
+	o.stall_ms = 30000;
+	c->req = pw_http_start(s3->http, &o, &events, c, &err);
+	pw_sigv4_result_finish(&sig);
+	if (token_h != NULL) {
+		explicit_bzero(token_h, strlen(token_h));
+		free(token_h);
+	}
+	free(url);
+	free(path);
+	if (c->req == NULL)
+		retry_or_fail(c, &err);
+}
+
+static struct pw_s3_call *
+call_new(struct pw_s3 *s3, enum op op, const char *key, pw_s3_done_fn done, void *arg)
+{
+	struct pw_s3_call *c = pw_xcalloc(1, sizeof *c);
+	size_t n = strlen(s3->cfg.prefix) + strlen(key) + 1;
+
+	c->s3 = s3;
+	c->op = op;
+	c->key = pw_xmalloc(n);
+	snprintf(c->key, n, "%s%s", s3->cfg.prefix, key);
+	c->done = done;
+	c->arg = arg;
+	pw_buf_init(&c->body, BODY_MAX);
+	TAILQ_INSERT_TAIL(&s3->calls, c, link);
+	c->retry_ev = evtimer_new(s3->base, on_retry, c);
+	if (c->retry_ev == NULL)
+		pw_fatal("cannot create an S3 timer");
+	return c;
+}
+
+/* The first attempt goes from the loop too: done() never runs inside a pw_s3_*() call. */
+static struct pw_s3_call *
+start(struct pw_s3_call *c)
+{
+	static const struct timeval now = { 0, 0 };
+
+	evtimer_add(c->retry_ev, &now);
+	return c;
+}
+
+struct pw_s3_call *
+pw_s3_put(struct pw_s3 *s3, const char *key, const void *data, size_t len, bool if_absent,
+    pw_s3_done_fn done, void *arg)
+{
+	struct pw_s3_call *c = call_new(s3, OP_PUT, key, done, arg);
+
+	c->data = pw_xmalloc(len > 0 ? len : 1);
+	memcpy(c->data, data, len);
+	c->len = len;
+	c->if_absent = if_absent;
+	pw_sigv4_sha256_hex(data, len, c->hash);
+	return start(c);
+}
+
+struct pw_s3_call *
+pw_s3_get(struct pw_s3 *s3, const char *key, size_t max, pw_s3_done_fn done, void *arg)
+{
+	struct pw_s3_call *c = call_new(s3, OP_GET, key, done, arg);
+
+	c->max = max;
+	pw_buf_finish(&c->body);
+	pw_buf_init(&c->body, max);
+	return start(c);
+}
+
+struct pw_s3_call *
+pw_s3_list(struct pw_s3 *s3, const char *prefix, pw_s3_done_fn done, void *arg)
+{
+	return start(call_new(s3, OP_LIST, prefix, done, arg));
+}
+
+struct pw_s3_call *
+pw_s3_delete(struct pw_s3 *s3, const char *key, pw_s3_done_fn done, void *arg)
+{
+	return start(call_new(s3, OP_DELETE, key, done, arg));
+}

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Run test_s3 against s3rver behind s3-server.mjs (signatures checked with
+# AWS's own signer, If-None-Match implemented), both on 127.0.0.1 ports
+# chosen by the kernel, with a fresh data directory; stops them after.
+#   tests/s3/s3-check.sh <dest-dir> <test_s3>
+set -eu
+[ $# -eq 2 ] || { echo "usage: $0 <dest-dir> <test_s3>" >&2; exit 2; }
+here=$(cd "$(dirname "$0")" && pwd)
+dest=$1
+"$here/npm-install.sh" "$dest" || exit $?
+cp "$here/s3-server.mjs" "$dest/"
+work=$(mktemp -d "${TMPDIR:-/tmp}/pw-s3-XXXXXX")
+mkfifo "$work/in"
+# --openssl-legacy-provider: s3rver 3.7.1 makes its ListObjectsV2
+# continuation tokens with DES, which Node 17+ (OpenSSL 3) refuses otherwise.
+node --openssl-legacy-provider "$dest/s3-server.mjs" "$work/data" lake <"$work/in" \
+	>"$work/port" 2>"$work/server.log" &
+pid=$!
+exec 3>"$work/in"	# the server stops when this closes
+cleanup() {
+	exec 3>&-
+	wait "$pid" 2>/dev/null || true
+	cat "$work/server.log" >&2
+	rm -rf "$work"
+}
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+	grep -q '^port ' "$work/port" 2>/dev/null && break
+	kill -0 "$pid" 2>/dev/null || { echo "s3-check: the S3 server did not start" >&2; exit 1; }
+	sleep 0.1
+done
+port=$(sed -n 's/^port //p' "$work/port")
+[ -n "$port" ] || { echo "s3-check: no port from the S3 server" >&2; exit 1; }
+PW_S3_ENDPOINT=http://127.0.0.1:$port "$2"

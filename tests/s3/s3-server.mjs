@@ -1,0 +1,135 @@
+// The S3 suite's server: s3rver (npm, a local S3) behind a proxy that
+// does what s3rver does not.
+//  - Every request's SigV4 signature is recomputed with AWS's own signer
+//    (@smithy/signature-v4) from the request as received; a mismatch gets
+//    403 SignatureDoesNotMatch.  (s3rver only checks that the headers exist.)
+//  - PUT with If-None-Match: * is checked here (HEAD, then 412 if the key
+//    exists), serialised per key, because s3rver ignores the header.
+// Both listen on 127.0.0.1 only.  Prints "port <proxy port>" when ready;
+// stops on SIGTERM or when stdin closes.
+//   node s3-server.mjs <data-dir> <bucket>
+import http from 'node:http'
+import { createRequire } from 'node:module'
+import { SignatureV4 } from '@smithy/signature-v4'
+import { HttpRequest } from '@smithy/protocol-http'
+import { Sha256 } from '@aws-crypto/sha256-js'
+
+const require = createRequire(import.meta.url)
+const S3rver = require('s3rver')
+
+const [dir, bucket] = process.argv.slice(2)
+const KEY = 'S3RVER'
+const SECRET = 'S3RVER'
+const stats = { requests: 0, rejected: 0, conditional412: 0 }
+
+const s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir,
+  configureBuckets: [{ name: bucket }] })
+const up = await s3rver.run()
+const upPort = up.port
+
+function parseAuth (h) {
+  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(h || '')
+  return m && { key: m[1], date: m[2], region: m[3], signed: m[4].split(';'), signature: m[5] }
+}
+
+async function verify (req) {
+  const a = parseAuth(req.headers.authorization)
+  if (!a) return 'no or malformed Authorization header'
+  if (a.key !== KEY) return `unknown access key ${a.key}`
+  const amz = req.headers['x-amz-date']
+  if (!amz || !/^\d{8}T\d{6}Z$/.test(amz)) return 'no x-amz-date'
+  const [rawPath, rawQuery = ''] = req.url.split(/\?(.*)/s)
+  const query = {}
+  for (const part of rawQuery.split('&').filter(Boolean)) {
+    const [k, v = ''] = part.split(/=(.*)/s)
+    const dk = decodeURIComponent(k); const dv = decodeURIComponent(v)
+    if (dk in query) query[dk] = [].concat(query[dk], dv); else query[dk] = dv
+  }
+  const headers = {}
+  for (const n of a.signed) {
+    if (req.headers[n] === undefined) return `signed header ${n} is missing`
+    headers[n] = req.headers[n]
+  }
+  const signer = new SignatureV4({ service: 's3', region: a.region, sha256: Sha256,
+    credentials: { accessKeyId: KEY, secretAccessKey: SECRET }, uriEscapePath: false, applyChecksum: false })
+  const date = new Date(Date.UTC(+amz.slice(0, 4), +amz.slice(4, 6) - 1, +amz.slice(6, 8),
+    +amz.slice(9, 11), +amz.slice(11, 13), +amz.slice(13, 15)))
+  const hr = new HttpRequest({ method: req.method, protocol: 'http:', hostname: req.headers.host,
+    path: rawPath, query, headers })
+  const s = await signer.sign(hr, { signingDate: date })
+  const m = /Signature=([0-9a-f]{64})/.exec(s.headers.authorization)
+  if (!m || m[1] !== a.signature) return 'signature does not match what @smithy/signature-v4 computes'
+  return null
+}
+
+function forward (req, res, body) {
+  const r = http.request({ host: '127.0.0.1', port: upPort, method: req.method, path: req.url,
+    headers: { ...req.headers, host: `127.0.0.1:${upPort}` } }, (ur) => {
+    res.writeHead(ur.statusCode, ur.headers)
+    ur.pipe(res)
+  })
+  r.on('error', () => { res.destroy() })
+  r.end(body)
+}
+
+function exists (req) {
+  return new Promise((resolve) => {
+    const r = http.request({ host: '127.0.0.1', port: upPort, method: 'HEAD', path: req.url.split('?')[0],
+      headers: { authorization: req.headers.authorization, 'x-amz-date': req.headers['x-amz-date'],
+        'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', host: `127.0.0.1:${upPort}` } }, (ur) => {
+      ur.resume()
+      resolve(ur.statusCode === 200)
+    })
+    r.on('error', () => resolve(false))
+    r.end()
+  })
+}
+
+const locks = new Map()
+function locked (key, fn) {
+  const prev = locks.get(key) || Promise.resolve()
+  const next = prev.then(fn, fn)
+  locks.set(key, next.catch(() => {}))
+  return next
+}
+
+const server = http.createServer((req, res) => {
+  const chunks = []
+  req.on('data', (c) => chunks.push(c))
+  req.on('end', async () => {
+    stats.requests++
+    const body = Buffer.concat(chunks)
+    const why = await verify(req)
+    if (why) {
+      stats.rejected++
+      res.writeHead(403, { 'content-type': 'application/xml' })
+      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>${why}</Message></Error>`)
+      return
+    }
+    if (req.method === 'PUT' && req.headers['if-none-match'] === '*') {
+      await locked(req.url.split('?')[0], async () => {
+        if (await exists(req)) {
+          stats.conditional412++
+          res.writeHead(412, { 'content-type': 'application/xml' })
+          res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>')
+          return
+        }
+        await new Promise((resolve) => { res.on('finish', resolve); res.on('close', resolve); forward(req, res, body) })
+      })
+      return
+    }
+    forward(req, res, body)
+  })
+})
+server.listen(0, '127.0.0.1', () => {
+  console.log(`port ${server.address().port}`)
+})
+async function stop () {
+  console.error(`s3-server: ${stats.requests} requests, ${stats.rejected} rejected, ${stats.conditional412} conditional 412s`)
+  server.close()
+  await s3rver.close()
+  process.exit(0)
+}
+process.on('SIGTERM', stop)
+process.stdin.on('end', stop)
+process.stdin.resume()
