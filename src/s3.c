@@ -341,6 +341,7 @@ xml_first(const struct pw_buf *body, const char *tag)
 
 static void send_call(struct pw_s3_call *c);
 static void on_retry(evutil_socket_t fd, short what, void *arg);
+static void finish(struct pw_s3_call *c, enum pw_s3_status status, const struct pw_error *err);
 
 static void
 call_free(struct pw_s3_call *c)
@@ -370,6 +371,7 @@ finish(struct pw_s3_call *c, enum pw_s3_status status, const struct pw_error *er
 	if (err != NULL)
 		res.error = *err;
 	res.body = &c->body;
+	res.too_big = c->too_big;
 	if (c->keys != NULL)
 		c->keys[c->nkeys] = NULL;
 	res.keys = c->keys;
@@ -455,6 +457,29 @@ list_page(struct pw_s3_call *c)
 	return c->token != NULL;
 }
 
+/*
+ * A conditional PUT answered 412: an earlier attempt of it may have
+ * written the object before its connection broke.  The object is ours if
+ * it holds exactly our bytes (a Delta commit names its own uploads and
+ * time, so two writers never write the same bytes).
+ */
+static void
+on_verify(void *arg, const struct pw_s3_result *res)
+{
+	struct pw_s3_call *c = arg;
+
+	if (res->status == PW_S3_OK && res->body->len == c->len &&
+	    memcmp(res->body->data, c->data, c->len) == 0) {
+		log_debug(NULL, "s3-own-write", "s3://%s/%s: an earlier attempt wrote it",
+		    c->s3->cfg.bucket, c->key);
+		finish(c, PW_S3_OK, NULL);
+	} else if (res->status == PW_S3_FAILED && !res->too_big) {
+		finish(c, PW_S3_FAILED, &res->error);
+	} else {
+		finish(c, PW_S3_EXISTS, NULL);
+	}
+}
+
 static void
 on_http_done(void *arg, const struct pw_http_result *r)
 {
@@ -475,6 +500,13 @@ on_http_done(void *arg, const struct pw_http_result *r)
 		return;
 	}
 	if (r->status >= 200 && r->status < 300) {
+		if (c->op == OP_GET && c->body.len > c->max) {
+			c->too_big = true;
+			pw_error_set(&err, "S3 GET s3://%s/%s: the object is larger than %zu bytes",
+			    c->s3->cfg.bucket, c->key, c->max);
+			finish(c, PW_S3_FAILED, &err);
+			return;
+		}
 		if (c->op == OP_LIST && list_page(c)) {
 			c->attempts = 0;	/* a new page: a new count */
 			send_call(c);
@@ -488,7 +520,9 @@ on_http_done(void *arg, const struct pw_http_result *r)
 		return;
 	}
 	if (r->status == 412 && c->if_absent) {
-		finish(c, PW_S3_EXISTS, NULL);
+		/* Always checked: curl itself resends a request whose reused
+		 * connection died, so even a first attempt may be a second one. */
+		pw_s3_get(c->s3, c->key + strlen(c->s3->cfg.prefix), c->len + 1, on_verify, c);
 		return;
 	}
 	error_from(c, r->status, &err);
@@ -663,8 +697,10 @@ pw_s3_get(struct pw_s3 *s3, const char *key, size_t max, pw_s3_done_fn done, voi
 	struct pw_s3_call *c = call_new(s3, OP_GET, key, done, arg);
 
 	c->max = max;
+	/* Room for an error document too (a 503's XML is longer than a small
+	 * object); the object itself is held to max when it has come. */
 	pw_buf_finish(&c->body);
-	pw_buf_init(&c->body, max);
+	pw_buf_init(&c->body, max > ((size_t)64 << 10) ? max + 1 : (size_t)64 << 10);
 	return start(c);
 }
 

@@ -10,6 +10,9 @@
  * doubling, at most 5 s, at most PW_S3_ATTEMPTS attempts).  Other answers
  * end the call at once: 404 as "missing", 412 as "exists", anything else
  * as an error naming the operation, the key and S3's own code and message.
+ * A conditional PUT that gets 412 reads the object back: if it holds
+ * exactly our bytes, an earlier attempt (ours, or curl's own resend on a
+ * dead keep-alive connection) wrote it and the PUT succeeded.
  * Secrets never appear in errors or logs.
  */
 #ifndef PORTADA_S3_H
@@ -58,6 +61,7 @@ struct pw_s3_result {
 	enum pw_s3_status	 status;
 	struct pw_error		 error;
 	struct pw_buf		*body;		/* get: the object, owned by the call until done returns */
+	bool			 too_big;	/* get: the object passed max (status FAILED) */
 	char			**keys;		/* list: keys under the prefix, relative to it */
 	size_t			 nkeys;
 	unsigned		 attempts;

@@ -29,6 +29,7 @@ for _ in $(seq 1 100); do
 	kill -0 "$pid" 2>/dev/null || { echo "s3-check: the S3 server did not start" >&2; exit 1; }
 	sleep 0.1
 done
-port=$(sed -n 's/^port //p' "$work/port")
-[ -n "$port" ] || { echo "s3-check: no port from the S3 server" >&2; exit 1; }
-PW_S3_ENDPOINT=http://127.0.0.1:$port "$2"
+port=$(sed -n 's/^port \([0-9]*\) .*/\1/p' "$work/port")
+faulty=$(sed -n 's/^port [0-9]* \([0-9]*\)/\1/p' "$work/port")
+[ -n "$port" ] && [ -n "$faulty" ] || { echo "s3-check: no ports from the S3 server" >&2; exit 1; }
+PW_S3_ENDPOINT=http://127.0.0.1:$port PW_S3_FAULTY_ENDPOINT=http://127.0.0.1:$faulty "$2"

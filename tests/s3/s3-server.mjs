@@ -5,8 +5,12 @@
 //    403 SignatureDoesNotMatch.  (s3rver only checks that the headers exist.)
 //  - PUT with If-None-Match: * is checked here (HEAD, then 412 if the key
 //    exists), serialised per key, because s3rver ignores the header.
-// Both listen on 127.0.0.1 only.  Prints "port <proxy port>" when ready;
-// stops on SIGTERM or when stdin closes.
+// A second listener adds faults, one request in three, by a fixed schedule:
+// the connection dropped before forwarding, 503 SlowDown, the connection
+// dropped after s3rver did the work (the client cannot know it happened),
+// a 0.3 s delay.  Both listen on 127.0.0.1 only.  Prints
+// "port <clean port> <faulty port>" when ready; stops on SIGTERM or when
+// stdin closes.
 //   node s3-server.mjs <data-dir> <bucket>
 import http from 'node:http'
 import { createRequire } from 'node:module'
@@ -20,7 +24,7 @@ const S3rver = require('s3rver')
 const [dir, bucket] = process.argv.slice(2)
 const KEY = 'S3RVER'
 const SECRET = 'S3RVER'
-const stats = { requests: 0, rejected: 0, conditional412: 0 }
+const stats = { requests: 0, rejected: 0, conditional412: 0, faults: 0 }
 
 const s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir,
   configureBuckets: [{ name: bucket }] })
@@ -62,9 +66,14 @@ async function verify (req) {
   return null
 }
 
-function forward (req, res, body) {
+function forward (req, res, body, dropAfter) {
   const r = http.request({ host: '127.0.0.1', port: upPort, method: req.method, path: req.url,
     headers: { ...req.headers, host: `127.0.0.1:${upPort}` } }, (ur) => {
+    if (dropAfter) {
+      ur.resume()
+      ur.on('end', () => res.destroy())
+      return
+    }
     res.writeHead(ur.statusCode, ur.headers)
     ur.pipe(res)
   })
@@ -93,12 +102,26 @@ function locked (key, fn) {
   return next
 }
 
-const server = http.createServer((req, res) => {
+let faultN = 0
+const handler = (faulty) => (req, res) => {
   const chunks = []
   req.on('data', (c) => chunks.push(c))
   req.on('end', async () => {
     stats.requests++
     const body = Buffer.concat(chunks)
+    let dropAfter = false
+    if (faulty) {
+      const n = faultN++ % 12
+      if (n === 1) { stats.faults++; res.destroy(); return }
+      if (n === 4) {
+        stats.faults++
+        res.writeHead(503, { 'content-type': 'application/xml' })
+        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>')
+        return
+      }
+      if (n === 7) { stats.faults++; dropAfter = true }
+      if (n === 10) { stats.faults++; await new Promise((resolve) => setTimeout(resolve, 300)) }
+    }
     const why = await verify(req)
     if (why) {
       stats.rejected++
@@ -114,19 +137,22 @@ const server = http.createServer((req, res) => {
           res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>')
           return
         }
-        await new Promise((resolve) => { res.on('finish', resolve); res.on('close', resolve); forward(req, res, body) })
+        await new Promise((resolve) => { res.on('finish', resolve); res.on('close', resolve); forward(req, res, body, dropAfter) })
       })
       return
     }
-    forward(req, res, body)
+    forward(req, res, body, dropAfter)
   })
-})
-server.listen(0, '127.0.0.1', () => {
-  console.log(`port ${server.address().port}`)
-})
+}
+const server = http.createServer(handler(false))
+const faultyServer = http.createServer(handler(true))
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+await new Promise((resolve) => faultyServer.listen(0, '127.0.0.1', resolve))
+console.log(`port ${server.address().port} ${faultyServer.address().port}`)
 async function stop () {
-  console.error(`s3-server: ${stats.requests} requests, ${stats.rejected} rejected, ${stats.conditional412} conditional 412s`)
+  console.error(`s3-server: ${stats.requests} requests, ${stats.rejected} rejected, ${stats.conditional412} conditional 412s, ${stats.faults} faults injected`)
   server.close()
+  faultyServer.close()
   await s3rver.close()
   process.exit(0)
 }

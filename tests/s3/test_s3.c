@@ -212,6 +212,72 @@ START_TEST(unreachable_store_retries_then_fails)
 }
 END_TEST
 
+/*
+ * Through the faulty listener: drops before and after the work, 503
+ * SlowDown, delays.  Every conditional PUT still ends OK exactly once (a
+ * 412 after a dropped attempt is recognised as our own write), and what
+ * is listed and read back is what was written.
+ */
+START_TEST(faults_are_retried)
+{
+	enum { N = 120 };
+	static struct got puts_[N];
+	struct got list = { 0 }, clash = { 0 };
+	char key[64], data[64];
+	unsigned retried = 0;
+
+	teardown();
+	setenv("PW_S3_ENDPOINT_SAVE", getenv("PW_S3_ENDPOINT"), 1);
+	setenv("PW_S3_ENDPOINT", getenv("PW_S3_FAULTY_ENDPOINT"), 1);
+	setup_with("s3://lake/tests/faults");
+	memset(puts_, 0, sizeof puts_);
+	pending = N;
+	for (int i = 0; i < N; i++) {
+		snprintf(key, sizeof key, "_delta_log/%020d.json", i);
+		snprintf(data, sizeof data, "{\"commitInfo\":{\"n\":%d}}\n", i);
+		pw_s3_put(s3, key, data, strlen(data), true, on_done, &puts_[i]);
+	}
+	wait_all();
+	for (int i = 0; i < N; i++) {
+		ck_assert_msg(puts_[i].status == PW_S3_OK, "%d: %d %s", i, puts_[i].status,
+		    puts_[i].error);
+		retried += puts_[i].attempts > 1;
+	}
+	ck_assert_msg(retried > 0, "no fault was met");
+	pending = 1;
+	pw_s3_list(s3, "_delta_log/", on_done, &list);
+	wait_all();
+	ck_assert_msg(list.status == PW_S3_OK, "%s", list.error);
+	ck_assert_uint_eq(list.nkeys, N);
+	for (size_t i = 0; i < list.nkeys; i++)
+		free(list.keys[i]);
+	free(list.keys);
+	for (int i = 0; i < 30; i++) {
+		struct got g = { 0 };
+
+		snprintf(key, sizeof key, "_delta_log/%020d.json", i);
+		snprintf(data, sizeof data, "{\"commitInfo\":{\"n\":%d}}\n", i);
+		pending = 1;
+		pw_s3_get(s3, key, 1024, on_done, &g);
+		wait_all();
+		ck_assert_msg(g.status == PW_S3_OK, "%s", g.error);
+		ck_assert_str_eq(g.body, data);
+	}
+	/* Someone else's version stays theirs, faults or not. */
+	for (int i = 0; i < 12; i++) {
+		memset(&clash, 0, sizeof clash);
+		pending = 1;
+		pw_s3_put(s3, "_delta_log/00000000000000000003.json", "mine", 4, true, on_done,
+		    &clash);
+		wait_all();
+		ck_assert_msg(clash.status == PW_S3_EXISTS, "%d: %d %s", i, clash.status,
+		    clash.error);
+	}
+	printf("faults: %u of %d conditional PUTs needed more than one attempt\n", retried, N);
+	setenv("PW_S3_ENDPOINT", getenv("PW_S3_ENDPOINT_SAVE"), 1);
+}
+END_TEST
+
 START_TEST(config_errors)
 {
 	struct pw_s3_config cfg;
@@ -247,6 +313,7 @@ main(void)
 	tcase_add_test(tc, list_follows_continuation);
 	tcase_add_test(tc, wrong_secret_is_refused_at_once);
 	tcase_add_test(tc, unreachable_store_retries_then_fails);
+	tcase_add_test(tc, faults_are_retried);
 	tcase_add_test(tc, config_errors);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
