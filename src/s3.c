@@ -16,9 +16,9 @@
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS	5000
 
-enum op { OP_PUT, OP_GET, OP_LIST, OP_DELETE };
+enum op { OP_PUT, OP_GET, OP_LIST, OP_DELETE, OP_POST };
 
-static const char *const op_name[] = { "PUT", "GET", "LIST", "DELETE" };
+static const char *const op_name[] = { "PUT", "GET", "LIST", "DELETE", "POST" };
 
 struct pw_s3 {
 	struct event_base	*base;
@@ -34,9 +34,13 @@ struct pw_s3_call {
 	struct pw_s3		*s3;
 	enum op			 op;
 	char			*key;		/* full key (prefix included); LIST: the prefix */
-	char			*data;
+	char			*data;		/* PUT and POST bodies (may be empty) */
 	size_t			 len;
 	char			 hash[PW_SIGV4_HEX_SIZE];
+	struct pw_sigv4_param	 q[2];		/* multipart: uploads= / uploadId=, partNumber= */
+	char			*qv[2];
+	size_t			 nq;
+	char			*etag;
 	bool			 if_absent;
 	size_t			 max;
 	struct pw_buf		 body;
@@ -355,6 +359,9 @@ call_free(struct pw_s3_call *c)
 		free(c->keys[i]);
 	free(c->keys);
 	free(c->token);
+	free(c->etag);
+	for (size_t i = 0; i < c->nq; i++)
+		free(c->qv[i]);
 	pw_buf_finish(&c->body);
 	free(c->data);
 	free(c->key);
@@ -372,6 +379,7 @@ finish(struct pw_s3_call *c, enum pw_s3_status status, const struct pw_error *er
 		res.error = *err;
 	res.body = &c->body;
 	res.too_big = c->too_big;
+	res.etag = c->etag;
 	if (c->keys != NULL)
 		c->keys[c->nkeys] = NULL;
 	res.keys = c->keys;
@@ -557,13 +565,24 @@ on_http_data(void *arg, const char *p, size_t n)
 }
 
 static void
+on_http_header(void *arg, const char *name, size_t nlen, const char *value, size_t vlen)
+{
+	struct pw_s3_call *c = arg;
+
+	if (nlen == 4 && strncasecmp(name, "ETag", 4) == 0) {
+		free(c->etag);
+		c->etag = pw_xstrndup(value, vlen);
+	}
+}
+
+static void
 send_call(struct pw_s3_call *c)
 {
-	static const struct pw_http_events events = { NULL, on_http_data, on_http_done };
+	static const struct pw_http_events events = { on_http_header, on_http_data, on_http_done };
 	struct pw_s3 *s3 = c->s3;
 	struct pw_sigv4_creds creds = { s3->cfg.access_key, s3->cfg.secret_key,
 	    s3->cfg.session_token, s3->cfg.region, "s3" };
-	struct pw_sigv4_param q[4];
+	struct pw_sigv4_param q[5];
 	struct pw_sigv4_header ifnm = { "If-None-Match", "*" };
 	struct pw_sigv4_request req = { 0 };
 	struct pw_sigv4_result sig;
@@ -591,6 +610,8 @@ send_call(struct pw_s3_call *c)
 	} else {
 		snprintf(path, plen, "/%s", c->key);
 	}
+	for (size_t i = 0; i < c->nq; i++)
+		q[n++] = c->q[i];
 	req.method = c->op == OP_LIST ? "GET" : op_name[c->op];
 	req.host = s3->host;
 	req.path = path;
@@ -600,7 +621,7 @@ send_call(struct pw_s3_call *c)
 		req.headers = &ifnm;
 		req.nheaders = 1;
 	}
-	req.payload_hash = c->op == OP_PUT ? c->hash :
+	req.payload_hash = c->data != NULL ? c->hash :
 	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 	req.now = time(NULL);
 	if (pw_sigv4_sign(&creds, &req, &sig, &err) == -1) {
@@ -630,7 +651,7 @@ send_call(struct pw_s3_call *c)
 	o.method = req.method;
 	o.url = url;
 	o.headers = hdrs;
-	if (c->op == OP_PUT) {
+	if (c->data != NULL) {
 		o.body = c->data;
 		o.body_len = c->len;
 	}
@@ -714,4 +735,363 @@ struct pw_s3_call *
 pw_s3_delete(struct pw_s3 *s3, const char *key, pw_s3_done_fn done, void *arg)
 {
 	return start(call_new(s3, OP_DELETE, key, done, arg));
+}
+
+/* ---- multipart uploads ---- */
+
+#define PART_MIN	((size_t)5 << 20)
+
+struct part {
+	char	*data;
+	size_t	 len;
+	char	*etag;
+	bool	 sent;
+};
+
+struct pw_s3_upload {
+	struct pw_s3		*s3;
+	char			*key;		/* relative to the prefix */
+	size_t			 part_bytes;
+	unsigned		 max_inflight, inflight;
+	struct pw_buf		 cur;		/* the part being filled */
+	struct part		*parts;
+	size_t			 nparts, capparts, ndone;
+	size_t			 queued;	/* bytes in parts not yet acknowledged */
+	char			*upload_id;
+	bool			 creating, closing, finished, failed;
+	struct pw_error		 err;
+	pw_s3_done_fn		 done;
+	void			*arg;
+};
+
+static void pump(struct pw_s3_upload *u);
+
+static struct pw_s3_call *
+mp_call(struct pw_s3_upload *u, enum op op, const char *q0, const char *v0, const char *q1,
+    const char *v1, pw_s3_done_fn done)
+{
+	struct pw_s3_call *c = call_new(u->s3, op, u->key, done, u);
+
+	if (q0 != NULL) {
+		c->qv[c->nq] = pw_xstrdup(v0);
+		c->q[c->nq] = (struct pw_sigv4_param){ q0, c->qv[c->nq] };
+		c->nq++;
+	}
+	if (q1 != NULL) {
+		c->qv[c->nq] = pw_xstrdup(v1);
+		c->q[c->nq] = (struct pw_sigv4_param){ q1, c->qv[c->nq] };
+		c->nq++;
+	}
+	return c;
+}
+
+static void
+set_body(struct pw_s3_call *c, char *data, size_t len)
+{
+	c->data = data;		/* taken */
+	c->len = len;
+	pw_sigv4_sha256_hex(data, len, c->hash);
+}
+
+static void
+upload_end(struct pw_s3_upload *u, enum pw_s3_status status)
+{
+	struct pw_s3_result res;
+
+	if (u->finished)
+		return;
+	u->finished = true;
+	memset(&res, 0, sizeof res);
+	res.status = status;
+	res.error = u->err;
+	u->done(u->arg, &res);
+}
+
+static void
+on_aborted(void *arg, const struct pw_s3_result *res)
+{
+	(void)arg;
+	(void)res;	/* best effort: a lifecycle rule cleans up what this misses */
+}
+
+/* Abort on the store; the call outlives u, so it holds no pointer to it. */
+static void
+send_abort(struct pw_s3_upload *u)
+{
+	struct pw_s3_call *c = mp_call(u, OP_DELETE, "uploadId", u->upload_id, NULL, NULL,
+	    on_aborted);
+
+	c->arg = NULL;
+	start(c);
+}
+
+static void
+upload_fail(struct pw_s3_upload *u, const struct pw_error *err)
+{
+	if (u->failed)
+		return;
+	u->failed = true;
+	u->err = *err;
+	if (u->upload_id != NULL)
+		send_abort(u);
+	upload_end(u, PW_S3_FAILED);
+}
+
+static void
+on_single(void *arg, const struct pw_s3_result *res)
+{
+	struct pw_s3_upload *u = arg;
+
+	if (res->status != PW_S3_OK) {
+		upload_fail(u, &res->error);
+		return;
+	}
+	u->queued = 0;
+	upload_end(u, PW_S3_OK);
+}
+
+static void
+on_created(void *arg, const struct pw_s3_result *res)
+{
+	struct pw_s3_upload *u = arg;
+
+	u->creating = false;
+	if (res->status != PW_S3_OK) {
+		upload_fail(u, &res->error);
+		return;
+	}
+	u->upload_id = xml_first(res->body, "UploadId");
+	if (u->upload_id == NULL || u->upload_id[0] == '\0') {
+		struct pw_error err;
+
+		pw_error_set(&err, "S3 POST s3://%s/%s%s?uploads: no UploadId in the answer",
+		    u->s3->cfg.bucket, u->s3->cfg.prefix, u->key);
+		upload_fail(u, &err);
+		return;
+	}
+	pump(u);
+}
+
+struct part_ctx {
+	struct pw_s3_upload	*u;
+	size_t			 i;
+};
+
+static void
+on_part(void *arg, const struct pw_s3_result *res)
+{
+	struct part_ctx *pc = arg;
+	struct pw_s3_upload *u = pc->u;
+	size_t i = pc->i;
+	struct part *p = &u->parts[i];
+
+	free(pc);
+	u->inflight--;
+	if (u->failed)
+		return;
+	if (res->status != PW_S3_OK || res->etag == NULL) {
+		struct pw_error err;
+
+		if (res->status == PW_S3_OK)
+			pw_error_set(&err, "S3 PUT s3://%s/%s%s part %zu: no ETag in the answer",
+			    u->s3->cfg.bucket, u->s3->cfg.prefix, u->key, i + 1);
+		upload_fail(u, res->status == PW_S3_OK ? &err : &res->error);
+		return;
+	}
+	p->etag = pw_xstrdup(res->etag);
+	u->queued -= p->len;
+	u->ndone++;
+	pump(u);
+}
+
+static void
+on_completed(void *arg, const struct pw_s3_result *res)
+{
+	struct pw_s3_upload *u = arg;
+	char *code;
+
+	if (res->status != PW_S3_OK) {
+		upload_fail(u, &res->error);
+		return;
+	}
+	/* CompleteMultipartUpload may answer 200 with an <Error> inside. */
+	if ((code = xml_first(res->body, "Code")) != NULL) {
+		struct pw_error err;
+
+		pw_error_set(&err, "S3 POST s3://%s/%s%s?uploadId: %s", u->s3->cfg.bucket,
+		    u->s3->cfg.prefix, u->key, code);
+		free(code);
+		upload_fail(u, &err);
+		return;
+	}
+	upload_end(u, PW_S3_OK);
+}
+
+static void
+complete(struct pw_s3_upload *u)
+{
+	struct pw_buf x;
+	struct pw_s3_call *c;
+	char num[24];
+
+	pw_buf_init(&x, (size_t)64 << 20);
+	if (pw_buf_append(&x, "<CompleteMultipartUpload>", 25) == -1)
+		abort();
+	for (size_t i = 0; i < u->nparts; i++) {
+		snprintf(num, sizeof num, "%zu", i + 1);
+		if (pw_buf_append(&x, "<Part><PartNumber>", 18) == -1 ||
+		    pw_buf_append(&x, num, strlen(num)) == -1 ||
+		    pw_buf_append(&x, "</PartNumber><ETag>", 19) == -1 ||
+		    pw_buf_append(&x, u->parts[i].etag, strlen(u->parts[i].etag)) == -1 ||
+		    pw_buf_append(&x, "</ETag></Part>", 14) == -1)
+			abort();
+	}
+	if (pw_buf_append(&x, "</CompleteMultipartUpload>", 26) == -1)
+		abort();
+	c = mp_call(u, OP_POST, "uploadId", u->upload_id, NULL, NULL, on_completed);
+	set_body(c, (char *)x.data, x.len);
+	start(c);
+}
+
+static void
+pump(struct pw_s3_upload *u)
+{
+	if (u->failed || u->finished)
+		return;
+	if (u->upload_id == NULL) {
+		if (!u->creating && u->nparts > 0) {
+			struct pw_s3_call *c = mp_call(u, OP_POST, "uploads", "", NULL, NULL,
+			    on_created);
+
+			u->creating = true;
+			set_body(c, pw_xmalloc(1), 0);
+			start(c);
+		}
+		return;
+	}
+	for (size_t i = 0; i < u->nparts && u->inflight < u->max_inflight; i++) {
+		struct part *p = &u->parts[i];
+		struct part_ctx *pc;
+		struct pw_s3_call *c;
+		char num[24];
+
+		if (p->sent)
+			continue;
+		p->sent = true;
+		pc = pw_xcalloc(1, sizeof *pc);
+		pc->u = u;
+		pc->i = i;
+		snprintf(num, sizeof num, "%zu", i + 1);
+		c = mp_call(u, OP_PUT, "partNumber", num, "uploadId", u->upload_id, on_part);
+		c->arg = pc;
+		set_body(c, p->data, p->len);
+		p->data = NULL;		/* the call owns it now */
+		u->inflight++;
+		start(c);
+	}
+	if (u->closing && u->ndone == u->nparts)
+		complete(u);
+}
+
+static void
+cut_part(struct pw_s3_upload *u, size_t len)
+{
+	struct part *p;
+
+	if (u->nparts == u->capparts) {
+		u->capparts = u->capparts == 0 ? 16 : u->capparts * 2;
+		u->parts = pw_xrealloc(u->parts, u->capparts * sizeof *u->parts);
+	}
+	p = &u->parts[u->nparts++];
+	memset(p, 0, sizeof *p);
+	p->data = pw_xmalloc(len > 0 ? len : 1);
+	memcpy(p->data, u->cur.data, len);
+	p->len = len;
+	memmove(u->cur.data, u->cur.data + len, u->cur.len - len);
+	pw_buf_truncate(&u->cur, u->cur.len - len);
+}
+
+struct pw_s3_upload *
+pw_s3_upload_open(struct pw_s3 *s3, const char *key, size_t part_bytes, unsigned max_inflight,
+    pw_s3_done_fn done, void *arg)
+{
+	struct pw_s3_upload *u = pw_xcalloc(1, sizeof *u);
+
+	u->s3 = s3;
+	u->key = pw_xstrdup(key);
+	u->part_bytes = part_bytes < PART_MIN ? PART_MIN : part_bytes;
+	u->max_inflight = max_inflight > 0 ? max_inflight : 1;
+	pw_buf_init(&u->cur, SIZE_MAX / 2);
+	u->done = done;
+	u->arg = arg;
+	return u;
+}
+
+void
+pw_s3_upload_write(struct pw_s3_upload *u, const void *p, size_t n)
+{
+	if (u->failed || u->closing)
+		return;
+	if (pw_buf_append(&u->cur, p, n) == -1)
+		abort();
+	u->queued += n;
+	while (u->cur.len >= u->part_bytes)
+		cut_part(u, u->part_bytes);
+	pump(u);
+}
+
+size_t
+pw_s3_upload_buffered(const struct pw_s3_upload *u)
+{
+	return u->queued;
+}
+
+void
+pw_s3_upload_close(struct pw_s3_upload *u)
+{
+	if (u->failed || u->closing)
+		return;
+	u->closing = true;
+	if (u->nparts == 0 && !u->creating && u->upload_id == NULL) {
+		/* Smaller than a part: one PUT. */
+		struct pw_s3_call *c = call_new(u->s3, OP_PUT, u->key, on_single, u);
+
+		set_body(c, (char *)u->cur.data, u->cur.len);
+		u->cur.data = NULL;
+		u->cur.len = u->cur.cap = 0;
+		start(c);
+		return;
+	}
+	if (u->cur.len > 0)
+		cut_part(u, u->cur.len);
+	pump(u);
+}
+
+void
+pw_s3_upload_free(struct pw_s3_upload *u)
+{
+	struct pw_s3_call *c, *next;
+
+	if (u == NULL)
+		return;
+	/* Drop calls that would call back into u. */
+	for (c = TAILQ_FIRST(&u->s3->calls); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, link);
+		if (c->arg == u || (c->done == on_part && ((struct part_ctx *)c->arg)->u == u)) {
+			if (c->done == on_part)
+				free(c->arg);
+			call_free(c);
+		}
+	}
+	if (!u->finished && u->upload_id != NULL)
+		send_abort(u);
+	for (size_t i = 0; i < u->nparts; i++) {
+		free(u->parts[i].data);
+		free(u->parts[i].etag);
+	}
+	free(u->parts);
+	pw_buf_finish(&u->cur);
+	free(u->upload_id);
+	free(u->key);
+	free(u);
 }

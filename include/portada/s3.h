@@ -62,6 +62,7 @@ struct pw_s3_result {
 	struct pw_error		 error;
 	struct pw_buf		*body;		/* get: the object, owned by the call until done returns */
 	bool			 too_big;	/* get: the object passed max (status FAILED) */
+	const char		*etag;		/* the ETag header, if any */
 	char			**keys;		/* list: keys under the prefix, relative to it */
 	size_t			 nkeys;
 	unsigned		 attempts;
@@ -87,6 +88,24 @@ struct pw_s3_call *pw_s3_list(struct pw_s3 *s3, const char *prefix, pw_s3_done_f
     void *arg);
 struct pw_s3_call *pw_s3_delete(struct pw_s3 *s3, const char *key, pw_s3_done_fn done,
     void *arg);
+
+/*
+ * An object written as it is produced, never held whole: bytes gather
+ * into parts of part_bytes (at least 5 MiB, S3's minimum) that go up as a
+ * multipart upload, at most max_inflight at a time; an object smaller
+ * than one part goes up as a single PUT at close.  write() always takes
+ * the bytes; a caller keeps memory bounded by pausing while buffered()
+ * is high.  done() comes once, after close() (or on a failure, when the
+ * upload is aborted on the store).  Free the handle in done() or after.
+ */
+struct pw_s3_upload;
+struct pw_s3_upload *pw_s3_upload_open(struct pw_s3 *s3, const char *key, size_t part_bytes,
+    unsigned max_inflight, pw_s3_done_fn done, void *arg);
+void pw_s3_upload_write(struct pw_s3_upload *u, const void *p, size_t n);
+size_t pw_s3_upload_buffered(const struct pw_s3_upload *u);
+void pw_s3_upload_close(struct pw_s3_upload *u);
+/* Free; an upload still running is aborted on the store, without done(). */
+void pw_s3_upload_free(struct pw_s3_upload *u);
 
 /* Pure, for tests: the texts of every <tag>...</tag> in xml, XML entities
  * decoded, in order.  Returns the count; *out is NULL-terminated, caller frees. */

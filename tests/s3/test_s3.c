@@ -25,6 +25,7 @@ struct got {
 	size_t nkeys;
 	char **keys;
 	unsigned attempts;
+	unsigned long sum;
 };
 
 static const char *
@@ -59,6 +60,23 @@ on_done(void *arg, const struct pw_s3_result *r)
 	}
 	if (--pending == 0)
 		event_base_loopbreak(base);
+}
+
+static unsigned long
+sum_of(size_t n);
+
+/* Keep a checksum of a GET's whole body. */
+static void
+on_done_keep(void *arg, const struct pw_s3_result *r)
+{
+	struct got *g = arg;
+	unsigned long sum = 0;
+
+	if (r->body != NULL)
+		for (size_t i = 0; i < r->body->len; i++)
+			sum = sum * 31 + r->body->data[i];
+	g->sum = sum;
+	on_done(arg, r);
 }
 
 static void
@@ -278,6 +296,71 @@ START_TEST(faults_are_retried)
 }
 END_TEST
 
+static unsigned char
+byte_at(size_t i)
+{
+	return (unsigned char)(i * 131 + (i >> 9));
+}
+
+/* Write n bytes through an upload, then read them back whole. */
+static void
+upload_and_check(const char *key, size_t n, const char *what)
+{
+	struct got up = { 0 };
+	struct pw_s3_upload *u = pw_s3_upload_open(s3, key, 5u << 20, 2, on_done, &up);
+	char chunk[100000];
+	struct got back = { 0 };
+	size_t off = 0;
+
+	while (off < n) {
+		size_t k = n - off < sizeof chunk ? n - off : sizeof chunk;
+
+		for (size_t i = 0; i < k; i++)
+			chunk[i] = (char)byte_at(off + i);
+		pw_s3_upload_write(u, chunk, k);
+		off += k;
+	}
+	ck_assert_uint_eq(pw_s3_upload_buffered(u), n);
+	pending = 1;
+	pw_s3_upload_close(u);
+	wait_all();
+	ck_assert_msg(up.status == PW_S3_OK, "%s %s: %s", what, key, up.error);
+	ck_assert_uint_eq(pw_s3_upload_buffered(u), 0);
+	pw_s3_upload_free(u);
+	/* Read back whole (it fits the test's memory) and compare sums. */
+	pending = 1;
+	pw_s3_get(s3, key, n + 1, on_done_keep, &back);
+	wait_all();
+	ck_assert_msg(back.status == PW_S3_OK, "%s %s: %s", what, key, back.error);
+	ck_assert_uint_eq(back.body_len, n);
+	ck_assert_msg(back.sum == sum_of(n), "%s %s: the object differs", what, key);
+}
+
+static unsigned long
+sum_of(size_t n)
+{
+	unsigned long sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sum = sum * 31 + byte_at(i);
+	return sum;
+}
+
+START_TEST(multipart_uploads)
+{
+	upload_and_check("data/big file.parquet", (23u << 20) + 12345, "clean");
+	upload_and_check("data/small.parquet", 1000, "clean");
+	upload_and_check("data/empty.parquet", 0, "clean");
+	upload_and_check("data/exactly two parts.parquet", 10u << 20, "clean");
+	teardown();
+	setenv("PW_S3_ENDPOINT_SAVE", getenv("PW_S3_ENDPOINT"), 1);
+	setenv("PW_S3_ENDPOINT", getenv("PW_S3_FAULTY_ENDPOINT"), 1);
+	setup_with("s3://lake/tests/faults");
+	upload_and_check("data/big through faults.parquet", (17u << 20) + 1, "faulty");
+	setenv("PW_S3_ENDPOINT", getenv("PW_S3_ENDPOINT_SAVE"), 1);
+}
+END_TEST
+
 START_TEST(config_errors)
 {
 	struct pw_s3_config cfg;
@@ -314,6 +397,7 @@ main(void)
 	tcase_add_test(tc, wrong_secret_is_refused_at_once);
 	tcase_add_test(tc, unreachable_store_retries_then_fails);
 	tcase_add_test(tc, faults_are_retried);
+	tcase_add_test(tc, multipart_uploads);
 	tcase_add_test(tc, config_errors);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
