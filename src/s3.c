@@ -53,6 +53,7 @@ struct pw_s3_call {
 	struct event		*retry_ev;
 	pw_s3_done_fn		 done;
 	void			*arg;
+	bool			 listed;	/* in s3->calls */
 };
 
 /* ---- configuration ---- */
@@ -350,7 +351,8 @@ static void finish(struct pw_s3_call *c, enum pw_s3_status status, const struct 
 static void
 call_free(struct pw_s3_call *c)
 {
-	TAILQ_REMOVE(&c->s3->calls, c, link);
+	if (c->listed)
+		TAILQ_REMOVE(&c->s3->calls, c, link);
 	if (c->req != NULL)
 		pw_http_cancel(c->req);
 	if (c->retry_ev != NULL)
@@ -386,6 +388,10 @@ finish(struct pw_s3_call *c, enum pw_s3_status status, const struct pw_error *er
 	res.nkeys = c->nkeys;
 	res.attempts = c->attempts;
 	c->req = NULL;
+	/* Off the list first: done() may free what the call was for (an
+	 * upload), which drops that thing's calls from the list. */
+	TAILQ_REMOVE(&c->s3->calls, c, link);
+	c->listed = false;
 	c->done(c->arg, &res);
 	call_free(c);
 }
@@ -682,6 +688,7 @@ call_new(struct pw_s3 *s3, enum op op, const char *key, pw_s3_done_fn done, void
 	c->arg = arg;
 	pw_buf_init(&c->body, BODY_MAX);
 	TAILQ_INSERT_TAIL(&s3->calls, c, link);
+	c->listed = true;
 	c->retry_ev = evtimer_new(s3->base, on_retry, c);
 	if (c->retry_ev == NULL)
 		pw_fatal("cannot create an S3 timer");
