@@ -81,16 +81,20 @@ batch_new(struct pw_worker *w)
 	pw_pq_options_default(&b->shared_opt);
 	b->shared_opt.codec = cfg->codec;
 	/*
-	 * A spooled row is at most stage_bytes, so with this limit the shared
-	 * writer never refuses one: a refusal there would strand the rows of
-	 * the upload's earlier records in the file.
+	 * Neither writer may ever refuse a row: a refusal in the shared file
+	 * would strand the rows of the upload's earlier records there.  A
+	 * spooled upload holds at most stage_bytes plus its last chunk's rows,
+	 * and one row is at most about twice a record (its text and its
+	 * mapped columns), so these limits cover every row.
 	 */
-	need = b->shared_opt.row_group_bytes + 2 * cfg->stage_bytes + ((size_t)1 << 20);
+	need = b->shared_opt.row_group_bytes + 2 * cfg->stage_bytes +
+	    3 * cfg->max_record_bytes + ((size_t)1 << 20);
 	if (need > b->shared_opt.row_group_bytes * 4)
 		b->shared_opt.memory_limit = need;
 	b->own_opt = b->shared_opt;
 	b->own_opt.row_group_bytes = OWN_ROW_GROUP_BYTES;
-	b->own_opt.memory_limit = 0;	/* the writer's default: 4 × row group */
+	need = 3 * cfg->max_record_bytes + OWN_ROW_GROUP_BYTES;
+	b->own_opt.memory_limit = need > 4 * OWN_ROW_GROUP_BYTES ? need : 4 * OWN_ROW_GROUP_BYTES;
 	return b;
 }
 
@@ -334,6 +338,8 @@ batch_add(struct job *job)
 	struct pw_worker *w = job->w;
 	struct pw_error err;
 
+	if (w->failed)
+		return;		/* stopping: the job is cancelled and requeued */
 	if (job->own != NULL) {
 		if (pw_table_file_finish(job->own, &err) == -1) {
 			pw_error_prefix(&err, "table %s", pw_table_dir(b->table));
@@ -407,6 +413,10 @@ commit(struct batch *b)
 	int rc;
 
 	evtimer_del(b->timer);
+	/* After a lake failure nothing more is committed: a commit that failed
+	 * may have landed anyway, and the files of this batch are suspect. */
+	if (w->failed)
+		return false;
 	if (b->njobs == 0)
 		return true;
 	if (b->shared != NULL) {

@@ -446,15 +446,15 @@ list_page(struct pw_s3_call *c)
 {
 	char **keys, *trunc, *token;
 	size_t n = pw_s3_xml_values((const char *)c->body.data, c->body.len, "Key", &keys);
-	size_t plen = strlen(c->s3->cfg.prefix);
+	size_t plen = strlen(c->key);
 
 	for (size_t i = 0; i < n; i++) {
 		if (c->nkeys + 1 >= c->capkeys) {
 			c->capkeys = c->capkeys == 0 ? 64 : c->capkeys * 2;
 			c->keys = pw_xrealloc(c->keys, c->capkeys * sizeof *c->keys);
 		}
-		/* Keys come back whole: make them relative to the lake. */
-		c->keys[c->nkeys++] = pw_xstrdup(strncmp(keys[i], c->s3->cfg.prefix, plen) == 0 ?
+		/* Keys come back whole: make them relative to the listed prefix. */
+		c->keys[c->nkeys++] = pw_xstrdup(strncmp(keys[i], c->key, plen) == 0 ?
 		    keys[i] + plen : keys[i]);
 	}
 	strv_free(keys);
@@ -462,8 +462,9 @@ list_page(struct pw_s3_call *c)
 	token = xml_first(&c->body, "NextContinuationToken");
 	free(c->token);
 	c->token = NULL;
-	if (trunc != NULL && strcmp(trunc, "true") == 0 && token != NULL) {
-		c->token = token;
+	if (trunc != NULL && strcmp(trunc, "true") == 0) {
+		/* Without a token the rest cannot be had: say so, never a partial list. */
+		c->token = token != NULL ? token : pw_xstrdup("");
 		token = NULL;
 	}
 	free(trunc);
@@ -522,6 +523,12 @@ on_http_done(void *arg, const struct pw_http_result *r)
 			return;
 		}
 		if (c->op == OP_LIST && list_page(c)) {
+			if (c->token[0] == '\0') {
+				pw_error_set(&err, "S3 LIST s3://%s/%s: a truncated answer without a "
+				    "continuation token", c->s3->cfg.bucket, c->key);
+				finish(c, PW_S3_FAILED, &err);
+				return;
+			}
 			c->attempts = 0;	/* a new page: a new count */
 			send_call(c);
 			return;
@@ -529,8 +536,12 @@ on_http_done(void *arg, const struct pw_http_result *r)
 		finish(c, PW_S3_OK, NULL);
 		return;
 	}
-	if (r->status == 404 && c->op != OP_LIST) {
+	if (r->status == 404 && c->op == OP_GET) {
 		finish(c, PW_S3_MISSING, NULL);
+		return;
+	}
+	if (r->status == 404 && c->op == OP_DELETE && c->nq == 0) {
+		finish(c, PW_S3_OK, NULL);	/* gone already: what was asked */
 		return;
 	}
 	if (r->status == 412 && c->if_absent) {
@@ -588,13 +599,13 @@ send_call(struct pw_s3_call *c)
 	struct pw_s3 *s3 = c->s3;
 	struct pw_sigv4_creds creds = { s3->cfg.access_key, s3->cfg.secret_key,
 	    s3->cfg.session_token, s3->cfg.region, "s3" };
-	struct pw_sigv4_param q[5];
+	struct pw_sigv4_param q[6];
 	struct pw_sigv4_header ifnm = { "If-None-Match", "*" };
 	struct pw_sigv4_request req = { 0 };
 	struct pw_sigv4_result sig;
 	struct pw_http_opts o = { 0 };
 	struct pw_error err;
-	const char *hdrs[6];
+	const char *hdrs[8];
 	char *path, *url, date_h[40], sha_h[100], *token_h = NULL;
 	size_t n = 0, plen;
 
@@ -609,6 +620,8 @@ send_call(struct pw_s3_call *c)
 			strcat(path, "/");
 		q[n++] = (struct pw_sigv4_param){ "list-type", "2" };
 		q[n++] = (struct pw_sigv4_param){ "prefix", c->key };
+		/* One level, like a directory listing. */
+		q[n++] = (struct pw_sigv4_param){ "delimiter", "/" };
 		if (c->token != NULL)
 			q[n++] = (struct pw_sigv4_param){ "continuation-token", c->token };
 	} else if (s3->cfg.path_style) {
@@ -646,6 +659,9 @@ send_call(struct pw_s3_call *c)
 	hdrs[n++] = sha_h;
 	if (c->op == OP_PUT && c->if_absent)
 		hdrs[n++] = "If-None-Match: *";
+	/* Not curl's form-urlencoded default for a POST or an empty PUT. */
+	if (c->data != NULL)
+		hdrs[n++] = "Content-Type: application/octet-stream";
 	if (s3->cfg.session_token != NULL) {
 		size_t tl = strlen(s3->cfg.session_token) + 32;
 
@@ -1000,11 +1016,22 @@ pump(struct pw_s3_upload *u)
 		complete(u);
 }
 
+#define PARTS_MAX	10000	/* S3's limit */
+
 static void
 cut_part(struct pw_s3_upload *u, size_t len)
 {
 	struct part *p;
 
+	if (u->nparts == PARTS_MAX) {
+		struct pw_error err;
+
+		pw_error_set(&err, "S3 upload s3://%s/%s%s: more than %d parts of %zu bytes",
+		    u->s3->cfg.bucket, u->s3->cfg.prefix, u->key, PARTS_MAX, u->part_bytes);
+		pw_buf_truncate(&u->cur, 0);
+		upload_fail(u, &err);
+		return;
+	}
 	if (u->nparts == u->capparts) {
 		u->capparts = u->capparts == 0 ? 16 : u->capparts * 2;
 		u->parts = pw_xrealloc(u->parts, u->capparts * sizeof *u->parts);
@@ -1042,7 +1069,7 @@ pw_s3_upload_write(struct pw_s3_upload *u, const void *p, size_t n)
 	if (pw_buf_append(&u->cur, p, n) == -1)
 		abort();
 	u->queued += n;
-	while (u->cur.len >= u->part_bytes)
+	while (!u->failed && u->cur.len >= u->part_bytes)
 		cut_part(u, u->part_bytes);
 	pump(u);
 }

@@ -43,6 +43,8 @@ struct pw_store_writer {
 	struct event		*ev;
 	struct pw_store_result	 res;
 	bool			 failed;	/* local: a write failed; res says why */
+	bool			 closed;	/* close() was called: done() may come */
+	bool			 ended;		/* S3: the upload ended before close() */
 	uint64_t		 size;
 	pw_store_done_fn	 done;
 	void			*arg;
@@ -318,6 +320,8 @@ writer_later(struct pw_store_writer *w)
 	evtimer_add(w->ev, &now);
 }
 
+static void writer_later(struct pw_store_writer *w);
+
 static void
 on_upload(void *arg, const struct pw_s3_result *r)
 {
@@ -325,6 +329,11 @@ on_upload(void *arg, const struct pw_s3_result *r)
 
 	w->res.status = from_s3(r->status);
 	w->res.error = r->error;
+	if (!w->closed) {
+		/* A part failed while the caller still writes: it hears at close(). */
+		w->ended = true;
+		return;
+	}
 	w->done(w->arg, &w->res);
 	writer_free(w);
 }
@@ -360,6 +369,8 @@ void
 pw_store_writer_write(struct pw_store_writer *w, const void *p, size_t n)
 {
 	w->size += n;
+	if (w->ended)
+		return;
 	if (w->up != NULL) {
 		pw_s3_upload_write(w->up, p, n);
 		return;
@@ -371,7 +382,7 @@ pw_store_writer_write(struct pw_store_writer *w, const void *p, size_t n)
 size_t
 pw_store_writer_buffered(const struct pw_store_writer *w)
 {
-	return w->up != NULL ? pw_s3_upload_buffered(w->up) : 0;
+	return w->up != NULL && !w->ended ? pw_s3_upload_buffered(w->up) : 0;
 }
 
 uint64_t
@@ -383,6 +394,11 @@ pw_store_writer_size(const struct pw_store_writer *w)
 void
 pw_store_writer_close(struct pw_store_writer *w)
 {
+	w->closed = true;
+	if (w->ended) {
+		writer_later(w);	/* the failure the upload met earlier */
+		return;
+	}
 	if (w->up != NULL) {
 		pw_s3_upload_close(w->up);
 		return;
