@@ -496,6 +496,22 @@ on_verify(void *arg, const struct pw_s3_result *res)
 }
 
 static void
+on_completed_check(void *arg, const struct pw_s3_result *res)
+{
+	struct pw_s3_call *c = arg;
+	struct pw_error err;
+
+	/* A GET of at most 0 bytes: any object there is "too big", or empty. */
+	if (res->status == PW_S3_OK || (res->status == PW_S3_FAILED && res->too_big)) {
+		finish(c, PW_S3_OK, NULL);
+		return;
+	}
+	pw_error_set(&err, "S3 POST s3://%s/%s?uploadId: the upload is gone and the object is "
+	    "not there", c->s3->cfg.bucket, c->key);
+	finish(c, PW_S3_FAILED, &err);
+}
+
+static void
 on_http_done(void *arg, const struct pw_http_result *r)
 {
 	struct pw_s3_call *c = arg;
@@ -542,6 +558,14 @@ on_http_done(void *arg, const struct pw_http_result *r)
 	}
 	if (r->status == 404 && c->op == OP_DELETE && c->nq == 0) {
 		finish(c, PW_S3_OK, NULL);	/* gone already: what was asked */
+		return;
+	}
+	if (r->status == 404 && c->op == OP_POST && c->nq == 1 && c->attempts > 1 &&
+	    strcmp(c->q[0].name, "uploadId") == 0) {
+		/* NoSuchUpload on a retried completion: the lost attempt may have
+		 * completed it.  Data files have unique names, so the object being
+		 * there means it was ours. */
+		pw_s3_get(c->s3, c->key + strlen(c->s3->cfg.prefix), 0, on_completed_check, c);
 		return;
 	}
 	if (r->status == 412 && c->if_absent) {
