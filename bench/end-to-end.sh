@@ -26,6 +26,8 @@ copies=${1:-40}
 runs=${2:-3}
 samples=${PW_SAMPLES_DIR:-$top/../shared/data/portada-samples}
 build=$top/build-bench
+# shellcheck source=bench/common.sh
+. "$top/bench/common.sh"
 inputs=("$samples/structured-db-1850.json" "$samples/flat-dm-1861-cabotage.json")
 for f in "${inputs[@]}"; do
 	[ -r "$f" ] || { echo "end-to-end: sample $f not found (set PW_SAMPLES_DIR)" >&2; exit 1; }
@@ -34,24 +36,9 @@ for tool in meson ninja node npm redis-server redis-cli; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "end-to-end: '$tool' not found (./scripts/deps.sh)" >&2; exit 1; }
 done
 
-if [ ! -f "$build/build.ninja" ]; then
-	meson setup "$build" --buildtype=release -Dtests=false >"$build.setup.log" 2>&1 ||
-		{ cat "$build.setup.log" >&2; exit 1; }
-	rm -f "$build.setup.log"
-fi
-ninja -C "$build" src/portada-worker >/dev/null
+bench_build src/portada-worker
 worker=$build/src/portada-worker
-
-npmdir=$build/npm
-stamp=$npmdir/node_modules/.portada-bench-stamp
-want="$(cat "$top/bench/package.json" "$top/bench/package-lock.json" | cksum) node $(node --version)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-	mkdir -p "$npmdir"
-	cp "$top/bench/package.json" "$top/bench/package-lock.json" "$npmdir/"
-	echo "end-to-end: npm ci into $npmdir" >&2
-	(cd "$npmdir" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error >&2)
-	printf '%s\n' "$want" >"$stamp"
-fi
+bench_npm end-to-end
 cp "$top/bench/duckdb-convert.mjs" "$npmdir/"
 
 work=$(mktemp -d)

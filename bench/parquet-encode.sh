@@ -47,6 +47,8 @@ runs=${2:-30}
 samples=${PW_SAMPLES_DIR:-$top/../shared/data/portada-samples}
 build=$top/build-bench
 run=$build/run
+# shellcheck source=bench/common.sh
+. "$top/bench/common.sh"
 
 inputs=("$samples/structured-db-1850.json" "$samples/flat-dm-1861-cabotage.json")
 for f in "${inputs[@]}"; do
@@ -62,27 +64,13 @@ done
 # --- ours: a release build of the library, and the bench program against it.
 # (Built here with cc rather than from meson.build, so the top-level build
 # stays as it is; the flags match meson's release build.)
-if [ ! -f "$build/build.ninja" ]; then
-	meson setup "$build" --buildtype=release -Dtests=false >"$build.setup.log" 2>&1 ||
-		{ cat "$build.setup.log" >&2; exit 1; }
-	rm -f "$build.setup.log"
-fi
-ninja -C "$build" src/libportada.a >/dev/null
+bench_build src/libportada.a
 cc -std=c11 -O3 -g -D_GNU_SOURCE -Wall -Wextra -I"$top/include" \
 	"$top/bench/pq_bench.c" -o "$build/pq_bench" "$build/src/libportada.a" \
 	$(pkg-config --cflags --libs jansson libzstd snappy zlib yaml-0.1) -lm
 
 # --- DuckDB: exact versions from bench/package-lock.json, once.
-npmdir=$build/npm
-stamp=$npmdir/node_modules/.portada-bench-stamp
-want="$(cat "$top/bench/package.json" "$top/bench/package-lock.json" | cksum) node $(node --version)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-	mkdir -p "$npmdir"
-	cp "$top/bench/package.json" "$top/bench/package-lock.json" "$npmdir/"
-	echo "parquet-encode: npm ci into $npmdir" >&2
-	(cd "$npmdir" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error >&2)
-	printf '%s\n' "$want" >"$stamp"
-fi
+bench_npm parquet-encode
 # Node resolves imports next to the script, so it runs from there.
 cp "$top/bench/duckdb-parquet.mjs" "$npmdir/"
 

@@ -364,7 +364,6 @@ batch_add(struct job *job)
 			worker_fatal(w, &err);
 			return;
 		}
-		b->shared_rows += job->spool.rows;
 		b->shared_bytes += pw_rowspool_bytes(&job->spool);
 	}
 	release_spool(job);
@@ -394,7 +393,6 @@ drop_files(struct batch *b)
 {
 	pw_table_file_destroy(b->shared);
 	b->shared = NULL;
-	b->shared_rows = 0;
 	b->shared_bytes = 0;
 	for (size_t i = 0; i < b->nfiles; i++)
 		pw_table_file_destroy(b->files[i]);

@@ -538,18 +538,6 @@ pw_table_file_broken(const struct pw_table_file *f)
 	return pw_pq_broken(f->pq);
 }
 
-uint64_t
-pw_table_file_size(const struct pw_table_file *f)
-{
-	return f->lf.size;
-}
-
-size_t
-pw_table_file_held(const struct pw_table_file *f)
-{
-	return f->finished ? 0 : pw_pq_held_bytes(f->pq);
-}
-
 int
 pw_table_file_finish(struct pw_table_file *f, struct pw_error *err)
 {

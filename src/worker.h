@@ -93,7 +93,6 @@ struct batch {
 	struct pw_table *table;
 	struct pw_pq_options shared_opt, own_opt;
 	struct pw_table_file *shared;	/* open, or NULL */
-	uint64_t shared_rows;
 	size_t shared_bytes;		/* spooled bytes replayed into it */
 	struct pw_table_file **files;	/* finished files of this batch */
 	size_t nfiles, capfiles;

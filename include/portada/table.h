@@ -50,9 +50,7 @@ int pw_table_file_write(struct pw_table_file *f, const struct pw_pq_value *row,
 uint64_t pw_table_file_rows(const struct pw_table_file *f);
 /* Whether a failed write broke the file (storage), rather than refusing a row. */
 bool pw_table_file_broken(const struct pw_table_file *f);
-/* Bytes written to disk so far, and held in memory for the open row group. */
-uint64_t pw_table_file_size(const struct pw_table_file *f);
-size_t pw_table_file_held(const struct pw_table_file *f);
+
 /* Close the Parquet file, sync it and give it its final name. */
 int pw_table_file_finish(struct pw_table_file *f, struct pw_error *err) PW_MUST_CHECK;
 /* Throw an unfinished file away (nothing is left on disk), or free a
