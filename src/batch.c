@@ -17,9 +17,14 @@
  *
  * A batch commits when --commit-interval-ms has passed since its first
  * upload joined, when it holds --commit-max-files uploads, or when its
- * shared file reaches SHARED_FILE_BYTES.  Only after the commit (data files
- * and log entry synced with their directories, see lake.c) do its uploads
- * get their final status.  A failure of the lake itself (a full disk, a
+ * shared file reaches SHARED_FILE_BYTES.  A commit is asynchronous: the
+ * batch's uploads and files move aside while their files finish and the
+ * log entry is put, and the next batch fills meanwhile; one commit per
+ * table is in flight.  Only after the commit (data files and log entry
+ * durable in the store, see store.h) do its uploads get their final
+ * status.  Data files stream into the store as they are encoded; when the
+ * store falls behind (S3 parts waiting to upload past --stage-memory),
+ * readers pause and fewer ids are taken until it catches up.  A failure of the lake itself (a full disk, a
  * log that changed under us) is not the upload's fault: the worker stops,
  * puts its files back in the queue and exits 1 rather than failing them.
  */
@@ -27,15 +32,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "portada/http.h"
 #include "portada/lake.h"
 #include "portada/log.h"
+#include "portada/store.h"
 #include "worker.h"
 
 #define SPEC_FILE_MAX		((size_t)1 << 20)
 #define SHARED_FILE_BYTES	((size_t)128 << 20)	/* spooled bytes per shared file */
 #define OWN_ROW_GROUP_BYTES	((size_t)16 << 20)	/* memory of one big upload's writer */
+#define S3_CONNECTIONS		16			/* to the object store, at most */
 
 static bool commit(struct batch *b);
+static void drop_files(struct pw_table_file **files, size_t *n);
+static void wake(struct pw_worker *w);
+static void on_backlog(evutil_socket_t fd, short what, void *arg);
 
 /* ---- opening the tables ---- */
 
@@ -75,6 +86,7 @@ batch_new(struct pw_worker *w)
 
 	b->w = w;
 	TAILQ_INIT(&b->jobs);
+	TAILQ_INIT(&b->cjobs);
 	b->timer = evtimer_new(w->base, on_timer, b);
 	if (b->timer == NULL)
 		pw_fatal("cannot create the commit timer");
@@ -106,8 +118,21 @@ batch_free(struct batch *b)
 	pw_table_close(b->table);
 	pw_table_spec_finish(&b->spec);
 	free(b->files);
+	free(b->cfiles);
 	event_free(b->timer);
 	free(b);
+}
+
+static void
+on_opened(void *arg, const struct pw_error *err)
+{
+	struct batch *b = arg;
+
+	b->opening = false;
+	if (err != NULL) {
+		b->open_failed = true;
+		b->w->open_err = *err;
+	}
 }
 
 int
@@ -149,14 +174,42 @@ batch_open_all(struct pw_worker *w, struct pw_error *err)
 		    w->batches[0]->spec.table);
 		return -1;
 	}
+	if (strncmp(cfg->lake, "s3://", 5) == 0 &&
+	    (w->http = pw_http_create(w->base, S3_CONNECTIONS, S3_CONNECTIONS, err)) == NULL)
+		return -1;
+	w->store = pw_store_open(w->base, w->http, cfg->lake, (pw_store_getenv_fn)getenv, err);
+	if (w->store == NULL)
+		return -1;
+	w->backlog_ev = evtimer_new(w->base, on_backlog, w);
+	if (w->backlog_ev == NULL)
+		pw_fatal("cannot create the store's timer");
+	/*
+	 * Both tables open at once, before anything else runs on the loop:
+	 * the loop turns here only for the store's calls.
+	 */
 	for (size_t i = 0; i < 2; i++) {
 		struct batch *b = w->batches[i];
 
-		b->table = pw_table_open(cfg->lake, &b->spec, PW_VERSION, err);
-		if (b->table == NULL)
+		b->table = pw_table_new(w->store, &b->spec, PW_VERSION);
+		b->opening = true;
+		pw_table_open(b->table, on_opened, b);
+	}
+	while (w->batches[0]->opening || w->batches[1]->opening)
+		if (event_base_loop(w->base, EVLOOP_ONCE) == -1)
+			pw_fatal("the event loop failed while opening the tables");
+	for (size_t i = 0; i < 2; i++) {
+		struct batch *b = w->batches[i];
+
+		if (b->open_failed) {
+			*err = w->open_err;
 			return -1;
+		}
+	}
+	for (size_t i = 0; i < 2; i++) {
+		struct batch *b = w->batches[i];
+
 		log_info(NULL, "table", "%s at version %" PRIu64 ", %zu column(s)",
-		    pw_table_dir(b->table), pw_table_version(b->table), b->spec.ncolumns);
+		    pw_table_name(b->table), pw_table_version(b->table), b->spec.ncolumns);
 	}
 	return 0;
 }
@@ -165,10 +218,22 @@ void
 batch_close_all(struct pw_worker *w)
 {
 	batch_abort_all(w);
+	/* Files first (they hold the store's writers), then the store (which
+	 * drops the tables' calls in flight), then the tables. */
+	for (size_t i = 0; i < 2; i++)
+		if (w->batches[i] != NULL)
+			drop_files(w->batches[i]->cfiles, &w->batches[i]->ncfiles);
+	pw_store_close(w->store);
+	w->store = NULL;
 	for (size_t i = 0; i < 2; i++) {
 		batch_free(w->batches[i]);
 		w->batches[i] = NULL;
 	}
+	pw_http_destroy(w->http);
+	w->http = NULL;
+	if (w->backlog_ev != NULL)
+		event_free(w->backlog_ev);
+	w->backlog_ev = NULL;
 }
 
 /* ---- a job's rows ---- */
@@ -217,7 +282,7 @@ file_failed(struct job *job, struct pw_table_file *f, struct pw_error *err)
 {
 	if (pw_table_file_broken(f)) {
 		job->storage_failed = true;
-		pw_error_prefix(err, "table %s", pw_table_dir(job->batch->table));
+		pw_error_prefix(err, "table %s", pw_table_name(job->batch->table));
 	}
 	return -1;
 }
@@ -269,25 +334,67 @@ batch_stage_row(struct job *job, const struct pw_pq_value *row, struct pw_error 
 	return 0;
 }
 
-int
-batch_before_chunk(struct job *job, struct pw_error *err)
+/* Check again soon: the store says nothing when a part has gone up. */
+static void
+watch_backlog(struct pw_worker *w)
+{
+	static const struct timeval tv = { 0, 20 * 1000 };
+
+	if (!evtimer_pending(w->backlog_ev, NULL))
+		evtimer_add(w->backlog_ev, &tv);
+}
+
+/* Whether the store has fallen behind: encoded bytes wait for it. */
+bool
+batch_store_behind(struct pw_worker *w)
+{
+	if (w->store == NULL || pw_store_buffered(w->store) <= w->cfg->stage_memory)
+		return false;
+	watch_backlog(w);
+	return true;
+}
+
+static void
+on_backlog(evutil_socket_t fd, short what, void *arg)
+{
+	struct pw_worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	wake(w);
+	if (!batch_store_behind(w) && w->state == WORKER_RUNNING)
+		pw_queue_kick(w->queue);
+}
+
+static int
+pause_job(struct job *job, const char *why)
 {
 	struct pw_worker *w = job->w;
 
-	if (!needs_stream(job))
-		return 0;
-	if (w->streams < w->cfg->max_streams && TAILQ_EMPTY(&w->waiting))
-		return spill(job, err);
 	if (!job->waiting) {
-		log_debug(job->id, "paused", "waiting for one of %u stream(s)",
-		    w->cfg->max_streams);
+		log_debug(job->id, "paused", "%s", why);
 		job->waiting = true;
 		TAILQ_INSERT_TAIL(&w->waiting, job, wait_link);
 	}
 	return PW_READ_PAUSE;
 }
 
-/* A stream slot or spool memory was freed: let waiting files go on. */
+int
+batch_before_chunk(struct job *job, struct pw_error *err)
+{
+	struct pw_worker *w = job->w;
+
+	if (batch_store_behind(w))
+		return pause_job(job, "waiting for the store to catch up");
+	if (!needs_stream(job))
+		return 0;
+	if (w->streams < w->cfg->max_streams && TAILQ_EMPTY(&w->waiting))
+		return spill(job, err);
+	return pause_job(job, "waiting for a stream slot");
+}
+
+/* A stream slot, spool memory or store bandwidth was freed: let waiting
+ * files go on. */
 static void
 wake(struct pw_worker *w)
 {
@@ -299,6 +406,8 @@ wake(struct pw_worker *w)
 		return;
 	w->waking = true;
 	while ((job = TAILQ_FIRST(&w->waiting)) != NULL) {
+		if (batch_store_behind(w))
+			break;
 		if (needs_stream(job) && w->streams >= w->cfg->max_streams)
 			break;
 		TAILQ_REMOVE(&w->waiting, job, wait_link);
@@ -316,19 +425,54 @@ wake(struct pw_worker *w)
 void
 batch_drop_job(struct job *job)
 {
+	if (job->lookup.queue != 0)
+		pw_table_lookup_cancel(job->batch->table, &job->lookup);
 	if (job->waiting) {
 		TAILQ_REMOVE(&job->w->waiting, job, wait_link);
 		job->waiting = false;
 	}
 	if (job->in_batch) {
-		TAILQ_REMOVE(&job->batch->jobs, job, batch_link);
-		job->batch->njobs--;
+		/* In the open batch, or in the commit in flight (which may still
+		 * land: the requeued upload is then found committed). */
+		if (job->in_commit) {
+			TAILQ_REMOVE(&job->batch->cjobs, job, batch_link);
+			job->batch->ncjobs--;
+		} else {
+			TAILQ_REMOVE(&job->batch->jobs, job, batch_link);
+			job->batch->njobs--;
+		}
 		job->in_batch = false;
+		job->in_commit = false;
 	}
 	pw_table_file_destroy(job->own);
 	job->own = NULL;
 	release_slot(job);
 	release_spool(job);
+}
+
+static void try_submit(struct batch *b);
+
+static void
+add_file(struct pw_table_file ***files, size_t *n, size_t *cap, struct pw_table_file *f)
+{
+	if (*n == *cap) {
+		*cap = *cap == 0 ? 8 : *cap * 2;
+		*files = pw_xrealloc(*files, *cap * sizeof **files);
+	}
+	(*files)[(*n)++] = f;
+}
+
+/* A data file is durable in the store (or is not). */
+static void
+on_file_done(void *arg, const struct pw_error *err)
+{
+	struct batch *b = arg;
+
+	if (err != NULL) {
+		worker_fatal(b->w, err);
+		return;
+	}
+	try_submit(b);
 }
 
 void
@@ -341,16 +485,12 @@ batch_add(struct job *job)
 	if (w->failed)
 		return;		/* stopping: the job is cancelled and requeued */
 	if (job->own != NULL) {
-		if (pw_table_file_finish(job->own, &err) == -1) {
-			pw_error_prefix(&err, "table %s", pw_table_dir(b->table));
+		if (pw_table_file_finish(job->own, on_file_done, b, &err) == -1) {
+			pw_error_prefix(&err, "table %s", pw_table_name(b->table));
 			worker_fatal(w, &err);
 			return;
 		}
-		if (b->nfiles == b->capfiles) {
-			b->capfiles = b->capfiles == 0 ? 8 : b->capfiles * 2;
-			b->files = pw_xrealloc(b->files, b->capfiles * sizeof *b->files);
-		}
-		b->files[b->nfiles++] = job->own;
+		add_file(&b->files, &b->nfiles, &b->capfiles, job->own);
 		job->own = NULL;
 		release_slot(job);
 	} else if (job->spool.rows > 0) {
@@ -360,7 +500,7 @@ batch_add(struct job *job)
 			return;
 		}
 		if (pw_rowspool_replay(&job->spool, write_row, b->shared, &err) == -1) {
-			pw_error_prefix(&err, "table %s: shared data file", pw_table_dir(b->table));
+			pw_error_prefix(&err, "table %s: shared data file", pw_table_name(b->table));
 			worker_fatal(w, &err);
 			return;
 		}
@@ -389,26 +529,91 @@ batch_add(struct job *job)
 /* ---- commits ---- */
 
 static void
-drop_files(struct batch *b)
+drop_files(struct pw_table_file **files, size_t *n)
 {
-	pw_table_file_destroy(b->shared);
-	b->shared = NULL;
-	b->shared_bytes = 0;
-	for (size_t i = 0; i < b->nfiles; i++)
-		pw_table_file_destroy(b->files[i]);
-	b->nfiles = 0;
+	for (size_t i = 0; i < *n; i++)
+		pw_table_file_destroy(files[i]);
+	*n = 0;
 }
 
+static void
+on_committed(void *arg, uint64_t version, const struct pw_error *err)
+{
+	struct batch *b = arg;
+	struct pw_worker *w = b->w;
+	size_t nfiles = b->ncfiles;
+	unsigned n = b->ncjobs;
+	uint64_t rows = 0;
+	struct job *job;
+
+	b->committing = false;
+	b->submitted = false;
+	drop_files(b->cfiles, &b->ncfiles);
+	if (err != NULL) {
+		worker_fatal(w, err);
+		return;
+	}
+	TAILQ_FOREACH(job, &b->cjobs, batch_link)
+		rows += job->records;
+	log_info(NULL, "commit", "%s version %" PRIu64 ": %u upload(s), %" PRIu64
+	    " row(s), %zu data file(s)", b->spec.table, version, n, rows, nfiles);
+	while ((job = TAILQ_FIRST(&b->cjobs)) != NULL) {
+		TAILQ_REMOVE(&b->cjobs, job, batch_link);
+		job->in_batch = false;
+		job->in_commit = false;
+		b->ncjobs--;
+		job_committed(job, version);
+	}
+	if (b->due) {
+		b->due = false;
+		commit(b);
+	}
+	worker_batch_ready(w);
+}
+
+/* Once every file of the commit in flight is durable, put the log entry. */
+static void
+try_submit(struct batch *b)
+{
+	struct pw_worker *w = b->w;
+	const char **ids;
+	uint64_t *records;
+	struct pw_error err;
+	struct job *job;
+	size_t n = 0;
+	int rc;
+
+	if (!b->committing || b->submitted || w->failed)
+		return;
+	for (size_t i = 0; i < b->ncfiles; i++)
+		if (!pw_table_file_finished(b->cfiles[i]))
+			return;
+	ids = pw_xcalloc(b->ncjobs + 1, sizeof *ids);
+	records = pw_xcalloc(b->ncjobs + 1, sizeof *records);
+	TAILQ_FOREACH(job, &b->cjobs, batch_link) {
+		ids[n] = job->id;
+		records[n++] = job->records;
+	}
+	b->submitted = true;
+	rc = pw_table_commit(b->table, b->cfiles, b->ncfiles, ids, records, n, on_committed, b,
+	    &err);
+	free(ids);
+	free(records);
+	if (rc == -1) {
+		b->submitted = false;
+		worker_fatal(w, &err);
+	}
+}
+
+/* Start committing the batch, or note that it is due once the commit in
+ * flight is done. */
 static bool
 commit(struct batch *b)
 {
 	struct pw_worker *w = b->w;
-	const char **ids;
-	uint64_t *records, version, rows = 0;
-	size_t n = 0, nfiles;
+	struct pw_table_file **tmp;
 	struct pw_error err;
-	struct job *job;
-	int rc;
+	size_t cap;
 
 	evtimer_del(b->timer);
 	/* After a lake failure nothing more is committed: a commit that failed
@@ -417,51 +622,58 @@ commit(struct batch *b)
 		return false;
 	if (b->njobs == 0)
 		return true;
+	if (b->committing) {
+		b->due = true;
+		return true;
+	}
 	if (b->shared != NULL) {
-		if (pw_table_file_finish(b->shared, &err) == -1) {
-			pw_error_prefix(&err, "table %s", pw_table_dir(b->table));
+		if (pw_table_file_finish(b->shared, on_file_done, b, &err) == -1) {
+			pw_error_prefix(&err, "table %s", pw_table_name(b->table));
 			worker_fatal(w, &err);
 			return false;
 		}
-		if (b->nfiles == b->capfiles) {
-			b->capfiles = b->capfiles == 0 ? 8 : b->capfiles * 2;
-			b->files = pw_xrealloc(b->files, b->capfiles * sizeof *b->files);
-		}
-		b->files[b->nfiles++] = b->shared;
+		add_file(&b->files, &b->nfiles, &b->capfiles, b->shared);
 		b->shared = NULL;
+		b->shared_bytes = 0;
 	}
-	ids = pw_xcalloc(b->njobs, sizeof *ids);
-	records = pw_xcalloc(b->njobs, sizeof *records);
-	TAILQ_FOREACH(job, &b->jobs, batch_link) {
-		ids[n] = job->id;
-		records[n++] = job->records;
-		rows += job->records;
+	/* The batch becomes the commit in flight; a new one starts empty. */
+	tmp = b->cfiles;
+	cap = b->capcfiles;
+	b->cfiles = b->files;
+	b->ncfiles = b->nfiles;
+	b->capcfiles = b->capfiles;
+	b->files = tmp;
+	b->nfiles = 0;
+	b->capfiles = cap;
+	TAILQ_CONCAT(&b->cjobs, &b->jobs, batch_link);
+	b->ncjobs = b->njobs;
+	b->njobs = 0;
+	{
+		struct job *job;
+
+		TAILQ_FOREACH(job, &b->cjobs, batch_link)
+			job->in_commit = true;
 	}
-	rc = pw_table_commit(b->table, b->files, b->nfiles, ids, records, n, &version, &err);
-	free(ids);
-	free(records);
-	if (rc == -1) {
-		worker_fatal(w, &err);
-		return false;
-	}
-	nfiles = b->nfiles;
-	drop_files(b);
-	log_info(NULL, "commit", "%s version %" PRIu64 ": %zu upload(s), %" PRIu64
-	    " row(s), %zu data file(s)", b->spec.table, version, n, rows, nfiles);
-	while ((job = TAILQ_FIRST(&b->jobs)) != NULL) {
-		TAILQ_REMOVE(&b->jobs, job, batch_link);
-		job->in_batch = false;
-		b->njobs--;
-		job_committed(job, version);
-	}
+	b->committing = true;
+	b->submitted = false;
+	try_submit(b);
 	return true;
 }
 
-bool
+void
 batch_flush_all(struct pw_worker *w)
 {
 	for (size_t i = 0; i < 2; i++)
-		if (w->batches[i] != NULL && !commit(w->batches[i]))
+		if (w->batches[i] != NULL)
+			commit(w->batches[i]);
+}
+
+bool
+batch_idle(const struct pw_worker *w)
+{
+	for (size_t i = 0; i < 2; i++)
+		if (w->batches[i] != NULL && (w->batches[i]->committing ||
+		    w->batches[i]->njobs > 0))
 			return false;
 	return true;
 }
@@ -476,11 +688,16 @@ batch_abort_all(struct pw_worker *w)
 		if (b == NULL)
 			continue;
 		evtimer_del(b->timer);
-		drop_files(b);
+		b->due = false;
+		pw_table_file_destroy(b->shared);
+		b->shared = NULL;
+		b->shared_bytes = 0;
+		drop_files(b->files, &b->nfiles);
 		while ((job = TAILQ_FIRST(&b->jobs)) != NULL) {
 			TAILQ_REMOVE(&b->jobs, job, batch_link);
 			job->in_batch = false;
 			b->njobs--;
 		}
+		/* A commit in flight goes on: its files stay until it ends. */
 	}
 }

@@ -333,35 +333,45 @@ note_attempts(struct job *job, const redisReply *reply)
 	job->first_started_at = pw_xstrdup(buf);
 }
 
+static void
+on_lookup(void *arg, struct pw_table_lookup *lk, const struct pw_error *err)
+{
+	struct job *job = arg;
+
+	if (err != NULL) {
+		job->storage_failed = true;
+		job_fail(job, err);
+		return;
+	}
+	if (!lk->found) {
+		job->state = JOB_MARK;
+		job->retries = 0;
+		job_step(job);
+		return;
+	}
+	log_info(job->id, "already-committed", "in %s version %" PRIu64
+	    "; not written again", job->batch->spec.table, lk->version);
+	job->records = lk->records >= 0 ? (unsigned long long)lk->records : 0;
+	job->outcome = PW_STATUS_DONE;
+	job->committed = true;
+	job->delta_version = lk->version;
+	to_finish(job);
+}
+
 /*
  * Exactly once: a commit may hold this upload already (the worker died
  * before writing "done", or Redis lost the write).  Then it is done, with
  * the commit's figures, and is not read again.
  */
-static bool
-already_committed(struct job *job)
+static void
+look_up(struct job *job)
 {
-	struct pw_error err;
-	uint64_t version;
-	int64_t records;
-	bool found;
-
-	if (pw_table_find_source(job->batch->table, job->id, job->since_ms, &found, &version,
-	    &records, &err) == -1) {
-		job->storage_failed = true;
-		job_fail(job, &err);
-		return true;
-	}
-	if (!found)
-		return false;
-	log_info(job->id, "already-committed", "in %s version %" PRIu64
-	    "; not written again", job->batch->spec.table, version);
-	job->records = records >= 0 ? (unsigned long long)records : 0;
-	job->outcome = PW_STATUS_DONE;
-	job->committed = true;
-	job->delta_version = version;
-	to_finish(job);
-	return true;
+	job->state = JOB_LOOKUP;
+	job->lookup.id = job->id;
+	job->lookup.since_ms = job->since_ms;
+	job->lookup.done = on_lookup;
+	job->lookup.arg = job;
+	pw_table_find_source(job->batch->table, &job->lookup);
 }
 
 static void
@@ -419,11 +429,7 @@ on_load(struct pw_redis *r, redisReply *reply, void *arg)
 	    pw_xstrdup(hash_field(reply, "original_filename")) :
 	    hash_field(reply, "filename") != NULL ? pw_xstrdup(hash_field(reply, "filename")) : NULL;
 	note_attempts(job, reply);
-	if (already_committed(job))
-		return;
-	job->state = JOB_MARK;
-	job->retries = 0;
-	job_step(job);
+	look_up(job);
 }
 
 /* The final status is written. */
@@ -538,6 +544,7 @@ job_step(struct job *job)
 	case JOB_MARK:
 		rc = send_status(job, PW_STATUS_PROCESSING);
 		break;
+	case JOB_LOOKUP:
 	case JOB_READ:
 	case JOB_COMMIT:
 		return;

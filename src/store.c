@@ -121,6 +121,20 @@ pw_store_name(const struct pw_store *st)
 	return st->name;
 }
 
+int
+pw_store_mkdir(struct pw_store *st, const char *prefix, struct pw_error *err)
+{
+	char *dir;
+	int rc;
+
+	if (st->s3 != NULL)
+		return 0;
+	dir = pw_lake_join(st->dir, prefix);
+	rc = pw_lake_mkdirs(dir, err);
+	free(dir);
+	return rc;
+}
+
 /* ---- calls ---- */
 
 static void
@@ -220,8 +234,7 @@ pw_store_put_if_absent(struct pw_store *st, const char *key, const void *data, s
 		return;
 	}
 	split(st, key, &dir, &name);
-	if (pw_lake_mkdirs(dir, &o->res.error) == 0 &&
-	    pw_lake_put_if_absent(dir, name, data, len, &taken, &o->res.error) == 0)
+	if (pw_lake_put_if_absent(dir, name, data, len, &taken, &o->res.error) == 0)
 		o->res.status = PW_STORE_OK;
 	else
 		o->res.status = taken ? PW_STORE_EXISTS : PW_STORE_FAILED;
@@ -357,8 +370,7 @@ pw_store_writer_open(struct pw_store *st, const char *key, pw_store_done_fn done
 		return w;
 	}
 	split(st, key, &dir, &name);
-	if (pw_lake_mkdirs(dir, &w->res.error) == -1 ||
-	    pw_lake_file_open(&w->lf, dir, name, &w->res.error) == -1)
+	if (pw_lake_file_open(&w->lf, dir, name, &w->res.error) == -1)
 		w->failed = true;	/* told at close */
 	free(dir);
 	free(name);
@@ -383,6 +395,19 @@ size_t
 pw_store_writer_buffered(const struct pw_store_writer *w)
 {
 	return w->up != NULL && !w->ended ? pw_s3_upload_buffered(w->up) : 0;
+}
+
+size_t
+pw_store_buffered(const struct pw_store *st)
+{
+	const struct pw_store_writer *w;
+	size_t n = 0;
+
+	if (st->s3 == NULL)
+		return 0;
+	TAILQ_FOREACH(w, &st->writers, link)
+		n += pw_store_writer_buffered(w);
+	return n;
 }
 
 uint64_t

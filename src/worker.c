@@ -94,7 +94,8 @@ worker_batch_ready(struct pw_worker *w)
 	    (w->state == WORKER_RUNNING && w->queue_dry)))
 		return;
 	TAILQ_FOREACH(job, &w->jobs, link)
-		if (job->state == JOB_LOAD || job->state == JOB_MARK || job->state == JOB_READ)
+		if (job->state == JOB_LOAD || job->state == JOB_LOOKUP ||
+		    job->state == JOB_MARK || job->state == JOB_READ)
 			return;
 	batch_flush_all(w);
 }
@@ -115,7 +116,8 @@ free_slots(void *arg)
 {
 	struct pw_worker *w = arg;
 
-	if (w->state != WORKER_RUNNING || w->n_jobs >= w->cfg->max_inflight)
+	if (w->state != WORKER_RUNNING || w->n_jobs >= w->cfg->max_inflight ||
+	    batch_store_behind(w))
 		return 0;
 	return w->cfg->max_inflight - w->n_jobs;
 }
@@ -429,8 +431,6 @@ worker_init(struct pw_worker *w, const struct pw_config *cfg)
 	if (w->sigterm_ev == NULL || w->sigint_ev == NULL || w->drain_ev == NULL ||
 	    w->giveup_ev == NULL || w->fatal_ev == NULL)
 		pw_fatal("cannot create the worker's events");
-	event_add(w->sigterm_ev, NULL);
-	event_add(w->sigint_ev, NULL);
 }
 
 static void
@@ -464,11 +464,14 @@ pw_worker_run(const struct pw_config *cfg)
 	signal(SIGPIPE, SIG_IGN);	/* hiredis writes without MSG_NOSIGNAL */
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 	worker_init(&w, cfg);
+	/* Before the signal handlers: stopping then has nothing to save. */
 	if (batch_open_all(&w, &err) == -1) {
 		log_error(NULL, "table", "%s", err.msg);
 		worker_finish(&w);
 		return 2;
 	}
+	event_add(w.sigterm_ev, NULL);
+	event_add(w.sigint_ev, NULL);
 	pw_config_redis_display(&cfg->redis, addr, sizeof addr);
 	log_info(NULL, "start", "worker %s, redis %s, queue %s, %s mode, up to %u "
 	    "files in flight, lake %s", cfg->worker_id, addr, cfg->queue_key,

@@ -20,10 +20,12 @@
 #include "portada/rowspool.h"
 #include "portada/source.h"
 #include "portada/status.h"
+#include "portada/store.h"
 #include "portada/table.h"
 
 enum job_state {
 	JOB_LOAD,	/* HGETALL file:<id> */
+	JOB_LOOKUP,	/* is it in a commit already? (reads the log) */
 	JOB_MARK,	/* status processing */
 	JOB_READ,	/* source -> scanner -> records -> rows */
 	JOB_COMMIT,	/* read; waiting in its table's batch for the commit */
@@ -76,6 +78,8 @@ struct job {
 	TAILQ_ENTRY(job) wait_link;
 	TAILQ_ENTRY(job) batch_link;
 	bool in_batch;
+	bool in_commit;			/* in the batch's commit in flight */
+	struct pw_table_lookup lookup;
 	uint64_t delta_version;		/* the commit holding the file, once done */
 	bool committed;
 };
@@ -85,20 +89,29 @@ TAILQ_HEAD(job_list, job);
 /*
  * One table and its group commit: uploads that are read wait here; their
  * rows are already in the shared data file (small uploads) or in their own
- * finished data files (big ones).  A commit makes them all one version.
+ * data files (big ones, finishing in the store).  A commit makes them all
+ * one version; while it is in flight (cjobs, cfiles) the next batch fills.
  */
 struct batch {
 	struct pw_worker *w;
 	struct pw_table_spec spec;
 	struct pw_table *table;
+	bool opening, open_failed;
 	struct pw_pq_options shared_opt, own_opt;
 	struct pw_table_file *shared;	/* open, or NULL */
 	size_t shared_bytes;		/* spooled bytes replayed into it */
-	struct pw_table_file **files;	/* finished files of this batch */
+	struct pw_table_file **files;	/* own files of this batch's uploads */
 	size_t nfiles, capfiles;
 	struct job_list jobs;
 	unsigned njobs;
 	struct event *timer;
+	bool due;			/* commit once the one in flight is done */
+	/* The commit in flight. */
+	bool committing, submitted;
+	struct pw_table_file **cfiles;
+	size_t ncfiles, capcfiles;
+	struct job_list cjobs;
+	unsigned ncjobs;
 };
 
 enum worker_state {
@@ -117,6 +130,10 @@ struct pw_worker {
 	const struct pw_config *cfg;
 	struct pw_queue *queue;
 	struct pw_source *source;
+	struct pw_http *http;		/* libcurl multi on the loop, when needed */
+	struct pw_store *store;		/* the lake */
+	struct pw_error open_err;
+	struct event *backlog_ev;	/* the store is behind: check again soon */
 	enum worker_state state;
 	int exit_status;
 
@@ -153,7 +170,9 @@ void job_cancel(struct job *job);
 void job_committed(struct job *job, uint64_t version);
 
 /* batch.c */
+/* Open the store and both tables (running the loop until they are). */
 int batch_open_all(struct pw_worker *w, struct pw_error *err);
+/* Drop everything uncommitted, then close the store and the tables. */
 void batch_close_all(struct pw_worker *w);
 /* A job's next row: into its spool, or its own data file. */
 int batch_stage_row(struct job *job, const struct pw_pq_value *row, struct pw_error *err);
@@ -164,8 +183,12 @@ int batch_before_chunk(struct job *job, struct pw_error *err);
 void batch_add(struct job *job);
 /* Free what a job holds for the table (a job that failed or is freed). */
 void batch_drop_job(struct job *job);
-/* Commit every batch now; false if a table failed. */
-bool batch_flush_all(struct pw_worker *w);
+/* Commit every batch now (or once the commit in flight is done). */
+void batch_flush_all(struct pw_worker *w);
+/* No upload waits in a batch and no commit is in flight. */
+bool batch_idle(const struct pw_worker *w);
+/* Encoded bytes wait for the store past --stage-memory: take no more. */
+bool batch_store_behind(struct pw_worker *w);
 /* Throw away every uncommitted batch (the worker is stopping on a failure). */
 void batch_abort_all(struct pw_worker *w);
 

@@ -54,6 +54,14 @@ void pw_store_close(struct pw_store *st);
 /* "/srv/lake" or "s3://bucket/prefix", for messages. */
 const char *pw_store_name(const struct pw_store *st);
 
+/*
+ * Make the "directory" prefix ("ship_entries/_delta_log/") and its parents
+ * (local only; S3 has none).  Nothing else creates directories, so a table
+ * directory removed under a running worker is an error, not silently
+ * started again.  Blocks (mkdir, fsync): for opening a table.
+ */
+int pw_store_mkdir(struct pw_store *st, const char *prefix, struct pw_error *err) PW_MUST_CHECK;
+
 void pw_store_put_if_absent(struct pw_store *st, const char *key, const void *data, size_t len,
     pw_store_done_fn done, void *arg);
 void pw_store_get(struct pw_store *st, const char *key, size_t max, pw_store_done_fn done,
@@ -72,6 +80,8 @@ struct pw_store_writer *pw_store_writer_open(struct pw_store *st, const char *ke
     pw_store_done_fn done, void *arg);
 void pw_store_writer_write(struct pw_store_writer *w, const void *p, size_t n);
 size_t pw_store_writer_buffered(const struct pw_store_writer *w);
+/* All writers' buffered bytes: how far the store is behind. */
+size_t pw_store_buffered(const struct pw_store *st);
 uint64_t pw_store_writer_size(const struct pw_store_writer *w);
 void pw_store_writer_close(struct pw_store_writer *w);
 void pw_store_writer_abort(struct pw_store_writer *w);

@@ -11,7 +11,12 @@
 #include <string.h>
 
 #include "portada/rows.h"
+#include "portada/store.h"
 #include "portada/table.h"
+#include "../common/tablesync.h"
+
+static struct event_base *base;
+static struct pw_store *st;
 
 static void
 die(const char *what, const struct pw_error *err)
@@ -63,7 +68,7 @@ entry_file(struct pw_table *t, struct pw_row_builder *b, const char *id,
 			die("write", &err);
 		json_decref(r);
 	}
-	if (pw_table_file_finish(f, &err) == -1)
+	if (ts_finish(base, f, &err) == -1)
 		die("finish", &err);
 	return f;
 }
@@ -84,10 +89,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: write_tables <lake-dir>\n");
 		return 2;
 	}
+	base = event_base_new();
+	if ((st = pw_store_open(base, NULL, argv[1], NULL, &err)) == NULL)
+		die("store", &err);
 	spec(PW_FILE_ENTRY, &es);
 	spec(PW_FILE_ENTITY, &ks);
-	if ((a = pw_table_open(argv[1], &es, "test", &err)) == NULL ||
-	    (b = pw_table_open(argv[1], &es, "test", &err)) == NULL)
+	if ((a = ts_open(base, st, &es, "test", &err)) == NULL ||
+	    (b = ts_open(base, st, &es, "test", &err)) == NULL)
 		die("open", &err);
 	rb = pw_row_builder_create(&es);
 
@@ -95,12 +103,12 @@ main(int argc, char **argv)
 	 * commits a third and must land on version 2. */
 	files[0] = entry_file(a, rb, "up-1", structured, 2);
 	files[1] = entry_file(a, rb, "up-2", flat, 3);
-	if (pw_table_commit(a, files, 2, (const char *[]){ "up-1", "up-2" }, NULL, 2, &v, &err) == -1)
+	if (ts_commit(base, a, files, 2, (const char *[]){ "up-1", "up-2" }, NULL, 2, &v, &err) == -1)
 		die("commit a", &err);
 	pw_table_file_destroy(files[0]);
 	pw_table_file_destroy(files[1]);
 	files[0] = entry_file(b, rb, "up-3", flat, 1);
-	if (pw_table_commit(b, files, 1, (const char *[]){ "up-3" }, NULL, 1, &v, &err) == -1)
+	if (ts_commit(base, b, files, 1, (const char *[]){ "up-3" }, NULL, 1, &v, &err) == -1)
 		die("commit b", &err);
 	if (v != 2) {
 		fprintf(stderr, "write_tables: second writer got version %llu, not 2\n",
@@ -113,7 +121,7 @@ main(int argc, char **argv)
 	pw_table_close(b);
 
 	/* known_entities: lists with an empty one. */
-	if ((k = pw_table_open(argv[1], &ks, "test", &err)) == NULL)
+	if ((k = ts_open(base, st, &ks, "test", &err)) == NULL)
 		die("open entities", &err);
 	rb = pw_row_builder_create(&ks);
 	{
@@ -124,8 +132,8 @@ main(int argc, char **argv)
 		if (f == NULL ||
 		    pw_table_file_write(f, pw_row_entity(rb, &m, 0, "Barcelona", 9, v1, 2), &err) ||
 		    pw_table_file_write(f, pw_row_entity(rb, &m, 1, "Cádiz", 6, NULL, 0), &err) ||
-		    pw_table_file_finish(f, &err) ||
-		    pw_table_commit(k, &f, 1, (const char *[]){ "ent-1" }, NULL, 1, &v, &err))
+		    ts_finish(base, f, &err) ||
+		    ts_commit(base, k, &f, 1, (const char *[]){ "ent-1" }, NULL, 1, &v, &err))
 			die("entities", &err);
 		pw_table_file_destroy(f);
 	}
@@ -147,5 +155,7 @@ main(int argc, char **argv)
 	fclose(fp);
 	pw_table_spec_finish(&es);
 	pw_table_spec_finish(&ks);
+	pw_store_close(st);
+	event_base_free(base);
 	return 0;
 }

@@ -92,6 +92,17 @@ open_store(const char *lake)
 	ck_assert_msg(st != NULL, "%s", err.msg);
 }
 
+/* Only pw_store_mkdir() makes directories (a no-op on S3). */
+static void
+make_dirs(void)
+{
+	char dir[160];
+	struct pw_error err;
+
+	snprintf(dir, sizeof dir, "%s/_delta_log/", prefix);
+	ck_assert_msg(pw_store_mkdir(st, dir, &err) == 0, "%s", err.msg);
+}
+
 static void
 setup_local(void)
 {
@@ -100,6 +111,7 @@ setup_local(void)
 	strcat(tmpdir, "/lake");
 	snprintf(prefix, sizeof prefix, "t");
 	open_store(tmpdir);
+	make_dirs();
 }
 
 static void
@@ -108,6 +120,7 @@ setup_s3(void)
 	snprintf(prefix, sizeof prefix, "t%d-%ld", (int)getpid(), (long)time(NULL));
 	open_store("s3://lake/conformance");
 	tmpdir[0] = '\0';
+	make_dirs();
 }
 
 static void
