@@ -45,6 +45,8 @@
 
 static bool commit(struct batch *b);
 static void drop_files(struct pw_table_file **files, size_t *n);
+static void pump(struct batch *b);
+static void sealed_free(struct batch *b, struct sealed *sb);
 static void wake(struct pw_worker *w);
 static void on_backlog(evutil_socket_t fd, short what, void *arg);
 
@@ -86,7 +88,7 @@ batch_new(struct pw_worker *w)
 
 	b->w = w;
 	TAILQ_INIT(&b->jobs);
-	TAILQ_INIT(&b->cjobs);
+	TAILQ_INIT(&b->sealed);
 	b->timer = evtimer_new(w->base, on_timer, b);
 	if (b->timer == NULL)
 		pw_fatal("cannot create the commit timer");
@@ -118,7 +120,6 @@ batch_free(struct batch *b)
 	pw_table_close(b->table);
 	pw_table_spec_finish(&b->spec);
 	free(b->files);
-	free(b->cfiles);
 	event_free(b->timer);
 	free(b);
 }
@@ -220,9 +221,13 @@ batch_close_all(struct pw_worker *w)
 	batch_abort_all(w);
 	/* Files first (they hold the store's writers), then the store (which
 	 * drops the tables' calls in flight), then the tables. */
-	for (size_t i = 0; i < 2; i++)
-		if (w->batches[i] != NULL)
-			drop_files(w->batches[i]->cfiles, &w->batches[i]->ncfiles);
+	for (size_t i = 0; i < 2; i++) {
+		struct sealed *sb;
+
+		while (w->batches[i] != NULL &&
+		    (sb = TAILQ_FIRST(&w->batches[i]->sealed)) != NULL)
+			sealed_free(w->batches[i], sb);
+	}
 	pw_store_close(w->store);
 	w->store = NULL;
 	for (size_t i = 0; i < 2; i++) {
@@ -432,17 +437,17 @@ batch_drop_job(struct job *job)
 		job->waiting = false;
 	}
 	if (job->in_batch) {
-		/* In the open batch, or in the commit in flight (which may still
+		/* In the open batch, or a sealed one (whose commit may still
 		 * land: the requeued upload is then found committed). */
-		if (job->in_commit) {
-			TAILQ_REMOVE(&job->batch->cjobs, job, batch_link);
-			job->batch->ncjobs--;
+		if (job->sealed != NULL) {
+			TAILQ_REMOVE(&job->sealed->jobs, job, batch_link);
+			job->sealed->njobs--;
 		} else {
 			TAILQ_REMOVE(&job->batch->jobs, job, batch_link);
 			job->batch->njobs--;
 		}
 		job->in_batch = false;
-		job->in_commit = false;
+		job->sealed = NULL;
 	}
 	pw_table_file_destroy(job->own);
 	job->own = NULL;
@@ -450,7 +455,6 @@ batch_drop_job(struct job *job)
 	release_spool(job);
 }
 
-static void try_submit(struct batch *b);
 
 static void
 add_file(struct pw_table_file ***files, size_t *n, size_t *cap, struct pw_table_file *f)
@@ -472,7 +476,7 @@ on_file_done(void *arg, const struct pw_error *err)
 		worker_fatal(b->w, err);
 		return;
 	}
-	try_submit(b);
+	pump(b);
 }
 
 void
@@ -536,45 +540,59 @@ drop_files(struct pw_table_file **files, size_t *n)
 	*n = 0;
 }
 
+/* Free a sealed batch: its files go, its uploads stay (cancelled or done). */
+static void
+sealed_free(struct batch *b, struct sealed *sb)
+{
+	struct job *job;
+
+	TAILQ_REMOVE(&b->sealed, sb, link);
+	while ((job = TAILQ_FIRST(&sb->jobs)) != NULL) {
+		TAILQ_REMOVE(&sb->jobs, job, batch_link);
+		job->in_batch = false;
+		job->sealed = NULL;
+	}
+	drop_files(sb->files, &sb->nfiles);
+	free(sb->files);
+	free(sb);
+}
+
 static void
 on_committed(void *arg, uint64_t version, const struct pw_error *err)
 {
 	struct batch *b = arg;
 	struct pw_worker *w = b->w;
-	size_t nfiles = b->ncfiles;
-	unsigned n = b->ncjobs;
+	struct sealed *sb = TAILQ_FIRST(&b->sealed);
 	uint64_t rows = 0;
 	struct job *job;
 
-	b->committing = false;
-	b->submitted = false;
-	drop_files(b->cfiles, &b->ncfiles);
 	if (err != NULL) {
 		worker_fatal(w, err);
 		return;
 	}
-	TAILQ_FOREACH(job, &b->cjobs, batch_link)
+	TAILQ_FOREACH(job, &sb->jobs, batch_link)
 		rows += job->records;
 	log_info(NULL, "commit", "%s version %" PRIu64 ": %u upload(s), %" PRIu64
-	    " row(s), %zu data file(s)", b->spec.table, version, n, rows, nfiles);
-	while ((job = TAILQ_FIRST(&b->cjobs)) != NULL) {
-		TAILQ_REMOVE(&b->cjobs, job, batch_link);
+	    " row(s), %zu data file(s)", b->spec.table, version, sb->njobs, rows, sb->nfiles);
+	TAILQ_REMOVE(&b->sealed, sb, link);
+	while ((job = TAILQ_FIRST(&sb->jobs)) != NULL) {
+		TAILQ_REMOVE(&sb->jobs, job, batch_link);
 		job->in_batch = false;
-		job->in_commit = false;
-		b->ncjobs--;
+		job->sealed = NULL;
 		job_committed(job, version);
 	}
-	if (b->due) {
-		b->due = false;
-		commit(b);
-	}
+	drop_files(sb->files, &sb->nfiles);
+	free(sb->files);
+	free(sb);
+	pump(b);
 	worker_batch_ready(w);
 }
 
-/* Once every file of the commit in flight is durable, put the log entry. */
+/* Commit the oldest sealed batch once its files are all durable. */
 static void
-try_submit(struct batch *b)
+pump(struct batch *b)
 {
+	struct sealed *sb = TAILQ_FIRST(&b->sealed);
 	struct pw_worker *w = b->w;
 	const char **ids;
 	uint64_t *records;
@@ -583,37 +601,36 @@ try_submit(struct batch *b)
 	size_t n = 0;
 	int rc;
 
-	if (!b->committing || b->submitted || w->failed)
+	if (sb == NULL || sb->submitted || w->failed)
 		return;
-	for (size_t i = 0; i < b->ncfiles; i++)
-		if (!pw_table_file_finished(b->cfiles[i]))
+	for (size_t i = 0; i < sb->nfiles; i++)
+		if (!pw_table_file_finished(sb->files[i]))
 			return;
-	ids = pw_xcalloc(b->ncjobs + 1, sizeof *ids);
-	records = pw_xcalloc(b->ncjobs + 1, sizeof *records);
-	TAILQ_FOREACH(job, &b->cjobs, batch_link) {
+	ids = pw_xcalloc(sb->njobs + 1, sizeof *ids);
+	records = pw_xcalloc(sb->njobs + 1, sizeof *records);
+	TAILQ_FOREACH(job, &sb->jobs, batch_link) {
 		ids[n] = job->id;
 		records[n++] = job->records;
 	}
-	b->submitted = true;
-	rc = pw_table_commit(b->table, b->cfiles, b->ncfiles, ids, records, n, on_committed, b,
+	sb->submitted = true;
+	rc = pw_table_commit(b->table, sb->files, sb->nfiles, ids, records, n, on_committed, b,
 	    &err);
 	free(ids);
 	free(records);
 	if (rc == -1) {
-		b->submitted = false;
+		sb->submitted = false;
 		worker_fatal(w, &err);
 	}
 }
 
-/* Start committing the batch, or note that it is due once the commit in
- * flight is done. */
+/* Seal the open batch: it commits after those sealed before it. */
 static bool
 commit(struct batch *b)
 {
 	struct pw_worker *w = b->w;
-	struct pw_table_file **tmp;
 	struct pw_error err;
-	size_t cap;
+	struct sealed *sb;
+	struct job *job;
 
 	evtimer_del(b->timer);
 	/* After a lake failure nothing more is committed: a commit that failed
@@ -622,10 +639,6 @@ commit(struct batch *b)
 		return false;
 	if (b->njobs == 0)
 		return true;
-	if (b->committing) {
-		b->due = true;
-		return true;
-	}
 	if (b->shared != NULL) {
 		if (pw_table_file_finish(b->shared, on_file_done, b, &err) == -1) {
 			pw_error_prefix(&err, "table %s", pw_table_name(b->table));
@@ -636,27 +649,20 @@ commit(struct batch *b)
 		b->shared = NULL;
 		b->shared_bytes = 0;
 	}
-	/* The batch becomes the commit in flight; a new one starts empty. */
-	tmp = b->cfiles;
-	cap = b->capcfiles;
-	b->cfiles = b->files;
-	b->ncfiles = b->nfiles;
-	b->capcfiles = b->capfiles;
-	b->files = tmp;
-	b->nfiles = 0;
-	b->capfiles = cap;
-	TAILQ_CONCAT(&b->cjobs, &b->jobs, batch_link);
-	b->ncjobs = b->njobs;
+	sb = pw_xcalloc(1, sizeof *sb);
+	TAILQ_INIT(&sb->jobs);
+	TAILQ_CONCAT(&sb->jobs, &b->jobs, batch_link);
+	sb->njobs = b->njobs;
 	b->njobs = 0;
-	{
-		struct job *job;
-
-		TAILQ_FOREACH(job, &b->cjobs, batch_link)
-			job->in_commit = true;
-	}
-	b->committing = true;
-	b->submitted = false;
-	try_submit(b);
+	TAILQ_FOREACH(job, &sb->jobs, batch_link)
+		job->sealed = sb;
+	sb->files = b->files;
+	sb->nfiles = b->nfiles;
+	b->files = NULL;
+	b->nfiles = 0;
+	b->capfiles = 0;
+	TAILQ_INSERT_TAIL(&b->sealed, sb, link);
+	pump(b);
 	return true;
 }
 
@@ -668,27 +674,17 @@ batch_flush_all(struct pw_worker *w)
 			commit(w->batches[i]);
 }
 
-bool
-batch_idle(const struct pw_worker *w)
-{
-	for (size_t i = 0; i < 2; i++)
-		if (w->batches[i] != NULL && (w->batches[i]->committing ||
-		    w->batches[i]->njobs > 0))
-			return false;
-	return true;
-}
-
 void
 batch_abort_all(struct pw_worker *w)
 {
 	for (size_t i = 0; i < 2; i++) {
 		struct batch *b = w->batches[i];
+		struct sealed *sb;
 		struct job *job;
 
 		if (b == NULL)
 			continue;
 		evtimer_del(b->timer);
-		b->due = false;
 		pw_table_file_destroy(b->shared);
 		b->shared = NULL;
 		b->shared_bytes = 0;
@@ -698,6 +694,9 @@ batch_abort_all(struct pw_worker *w)
 			job->in_batch = false;
 			b->njobs--;
 		}
-		/* A commit in flight goes on: its files stay until it ends. */
+		/* A commit in flight goes on (its files stay until it ends); the
+		 * sealed batches after it are dropped. */
+		while ((sb = TAILQ_LAST(&b->sealed, sealed_list)) != NULL && !sb->submitted)
+			sealed_free(b, sb);
 	}
 }

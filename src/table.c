@@ -148,12 +148,6 @@ pw_table_version(const struct pw_table *t)
 	return t->version;
 }
 
-bool
-pw_table_committing(const struct pw_table *t)
-{
-	return t->put != NULL;
-}
-
 /* ---- the ids of committed uploads ---- */
 
 static uint64_t

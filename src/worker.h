@@ -78,7 +78,7 @@ struct job {
 	TAILQ_ENTRY(job) wait_link;
 	TAILQ_ENTRY(job) batch_link;
 	bool in_batch;
-	bool in_commit;			/* in the batch's commit in flight */
+	struct sealed *sealed;		/* in a sealed batch (else the open one) */
 	struct pw_table_lookup lookup;
 	uint64_t delta_version;		/* the commit holding the file, once done */
 	bool committed;
@@ -87,10 +87,25 @@ struct job {
 TAILQ_HEAD(job_list, job);
 
 /*
- * One table and its group commit: uploads that are read wait here; their
- * rows are already in the shared data file (small uploads) or in their own
- * data files (big ones, finishing in the store).  A commit makes them all
- * one version; while it is in flight (cjobs, cfiles) the next batch fills.
+ * A batch that is due: its uploads and their data files (finishing in the
+ * store, or durable), committed as one version in the order sealed.
+ */
+struct sealed {
+	TAILQ_ENTRY(sealed) link;
+	struct job_list jobs;
+	unsigned njobs;
+	struct pw_table_file **files;
+	size_t nfiles;
+	bool submitted;			/* its log entry is being put */
+};
+
+TAILQ_HEAD(sealed_list, sealed);
+
+/*
+ * One table and its group commit: uploads that are read wait in the open
+ * batch; their rows are already in the shared data file (small uploads)
+ * or in their own data files (big ones).  When due, the batch is sealed
+ * and a new one opens while it commits.
  */
 struct batch {
 	struct pw_worker *w;
@@ -105,13 +120,7 @@ struct batch {
 	struct job_list jobs;
 	unsigned njobs;
 	struct event *timer;
-	bool due;			/* commit once the one in flight is done */
-	/* The commit in flight. */
-	bool committing, submitted;
-	struct pw_table_file **cfiles;
-	size_t ncfiles, capcfiles;
-	struct job_list cjobs;
-	unsigned ncjobs;
+	struct sealed_list sealed;	/* oldest first; the first may be in flight */
 };
 
 enum worker_state {
@@ -185,8 +194,6 @@ void batch_add(struct job *job);
 void batch_drop_job(struct job *job);
 /* Commit every batch now (or once the commit in flight is done). */
 void batch_flush_all(struct pw_worker *w);
-/* No upload waits in a batch and no commit is in flight. */
-bool batch_idle(const struct pw_worker *w);
 /* Encoded bytes wait for the store past --stage-memory: take no more. */
 bool batch_store_behind(struct pw_worker *w);
 /* Throw away every uncommitted batch (the worker is stopping on a failure). */

@@ -87,7 +87,6 @@ typedef void (*pw_table_commit_fn)(void *arg, uint64_t version, const struct pw_
 int pw_table_commit(struct pw_table *t, struct pw_table_file *const *files, size_t nfiles,
     const char *const *ids, const uint64_t *records, size_t nids, pw_table_commit_fn done,
     void *arg, struct pw_error *err) PW_MUST_CHECK;
-bool pw_table_committing(const struct pw_table *t);
 
 /*
  * Whether upload id is in a commit made after since_ms (ms since the epoch,

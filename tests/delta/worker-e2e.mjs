@@ -11,7 +11,7 @@
 //       it must end with), DIR/queue.resp (the producer's commands, for
 //       redis-cli --pipe) and DIR/expect-<table>.json (delta-check --expect).
 //   node worker-e2e.mjs verify --dir DIR --run NAME --lake LAKE --socket SOCK
-//       --worker-id ID --t0 MS --t1 MS --tables TABLES-DIR
+//       --worker-id ID[,ID...] --t0 MS --t1 MS --tables TABLES-DIR
 //       compares Redis, the Delta logs and DIR/NAME/<table>.ndjson (the
 //       dump) / <table>.check.json (delta-check --json) with the fixtures.
 //       Exit 0 if everything matches, 1 otherwise (every mismatch names the
@@ -875,7 +875,10 @@ async function verify(args) {
         if (a.add) c.adds.push({ path: a.add.path, stats: typeof a.add.stats === 'string' ? JSON.parse(a.add.stats) : null })
       }
       commits.set(version, c)
-      c.ids.forEach((id) => idVersion.set(id, version))
+      c.ids.forEach((id) => {
+        if (idVersion.has(id)) err(`${table}: upload ${id} is in version ${idVersion.get(id)} and again in version ${version}`)
+        idVersion.set(id, version)
+      })
       const w = `${table} version ${version}`
       if (c.adds.length > 0 || c.ids.length > 0) {
         if (!Array.isArray(c.records) || c.records.length !== c.ids.length) {
@@ -972,8 +975,10 @@ async function verify(args) {
     }
     const left = await r.cmd('LLEN', 'files:all')
     if (left !== 0) err(`files:all still holds ${left} id(s)`)
-    const proc = await r.cmd('LLEN', `files:processing:${args['worker-id']}`)
-    if (proc !== 0) err(`files:processing:${args['worker-id']} still holds ${proc} id(s)`)
+    for (const id of args['worker-id'].split(',')) {
+      const proc = await r.cmd('LLEN', `files:processing:${id}`)
+      if (proc !== 0) err(`files:processing:${id} still holds ${proc} id(s)`)
+    }
     for (const u of new Set(files.map((f) => f.user))) {
       const want = files.filter((f) => f.user === u).map((f) => f.id).sort()
       const got = (await r.cmd('LRANGE', `files:user:${u}`, '0', '-1')).sort()

@@ -15,6 +15,17 @@
 #
 # <dest-dir> receives delta-check's npm readers (default
 # $TMPDIR/portada-delta-check; meson passes build/tests/delta).
+#
+# With PW_S3_ENDPOINT set (tests/s3/s3-check.sh, the S3 suite) the lake is
+# s3://lake/<unique prefix> instead, and each run is two workers at once
+# on one queue and one lake (--max-inflight 4, so that both get uploads
+# and race for versions):
+#   s3:        through the clean endpoint
+#   s3-faults: through PW_S3_FAULTY_ENDPOINT (dropped connections before
+#              and after the server did the work, 503 SlowDown, delays),
+#              --stage-bytes 16k --commit-max-files 5
+# and the lake is copied to a local directory by s3-mirror.mjs (AWS's own
+# signer, not src/s3.c) before the same checks.
 # PW_E2E_SEED=N changes the fixtures; PW_E2E_KEEP=1 keeps the temp dir.
 # Exit: 0 pass, 1 fail, 77 (skip) when node is missing.
 set -u
@@ -93,14 +104,40 @@ run() {
 	cli --pipe <"$tmp/queue.resp" >"$out/pipe.txt" 2>&1 || { cat "$out/pipe.txt" >&2; fail "redis-cli --pipe"; }
 	grep -q 'errors: 0,' "$out/pipe.txt" || { cat "$out/pipe.txt" >&2; fail "queueing the uploads"; }
 	t0=$(now_ms)
-	TZ=$tz timeout -k 5 60 "$worker" --redis "unix://$sock" --ingest-root "$tmp/ingest" \
-		--lake "$lake" --worker-id "e2e-$name" --exit-when-idle --log-format json \
-		--commit-interval-ms 200 "$@" >"$out/worker.log" 2>&1
-	rc=$?
+	if [ -z "${PW_S3_ENDPOINT:-}" ]; then
+		ids=e2e-$name
+		TZ=$tz timeout -k 5 60 "$worker" --redis "unix://$sock" --ingest-root "$tmp/ingest" \
+			--lake "$lake" --worker-id "e2e-$name" --exit-when-idle --log-format json \
+			--commit-interval-ms 200 "$@" >"$out/worker.log" 2>&1
+		rc=$?
+	else
+		ids=e2e-$name-a,e2e-$name-b
+		prefix=e2e-$$-$name
+		endpoint=$PW_S3_ENDPOINT
+		[ "$name" != s3-faults ] || endpoint=$PW_S3_FAULTY_ENDPOINT
+		for w in a b; do
+			AWS_ENDPOINT_URL=$endpoint AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER \
+			AWS_REGION=us-east-1 TZ=$tz timeout -k 5 120 "$worker" --redis "unix://$sock" \
+				--ingest-root "$tmp/ingest" --lake "s3://lake/$prefix" \
+				--worker-id "e2e-$name-$w" --exit-when-idle --log-format json \
+				--commit-interval-ms 200 --max-inflight 4 "$@" >"$out/worker-$w.log" 2>&1 &
+			eval "pid_$w=\$!"
+		done
+		wait "$pid_a"
+		rc=$?
+		wait "$pid_b"
+		rcb=$?
+		[ $rc -ne 0 ] || rc=$rcb
+		cat "$out/worker-a.log" "$out/worker-b.log" >"$out/worker.log"
+	fi
 	t1=$(now_ms)
 	if [ $rc -ne 0 ]; then
 		tail -n 30 "$out/worker.log" >&2
 		fail "run $name: portada-worker exited $rc"
+	fi
+	if [ -n "${PW_S3_ENDPOINT:-}" ]; then
+		node "$PW_S3_MIRROR" "$PW_S3_ENDPOINT" lake "$prefix/" "$lake" ||
+			fail "run $name: copying the lake out of S3"
 	fi
 	for t in ship_entries known_entities; do
 		"$here/delta-check.sh" "$dest" "$lake/$t" --expect "$tmp/expect-$t.json" --json \
@@ -110,11 +147,16 @@ run() {
 		[ $crc -le 1 ] || fail "run $name: delta-check $t exited $crc"
 	done
 	node "$here/worker-e2e.mjs" verify --dir "$tmp" --run "$name" --lake "$lake" \
-		--socket "$sock" --worker-id "e2e-$name" --t0 "$t0" --t1 "$t1" --tables "$tables" ||
+		--socket "$sock" --worker-id "$ids" --t0 "$t0" --t1 "$t1" --tables "$tables" ||
 		{ PW_E2E_KEEP=1; fail "run $name (worker log: $out/worker.log)"; }
 }
 
-run default KIR-14
-run small HST10 --stage-bytes 16k --commit-max-files 5
+if [ -z "${PW_S3_ENDPOINT:-}" ]; then
+	run default KIR-14
+	run small HST10 --stage-bytes 16k --commit-max-files 5
+else
+	run s3 KIR-14
+	run s3-faults HST10 --stage-bytes 16k --commit-max-files 5
+fi
 
 echo "worker-e2e: OK (2 runs, $(($(date +%s) - start)) s)"

@@ -1,14 +1,18 @@
 #!/bin/sh
-# Run test_s3 against s3rver behind s3-server.mjs (signatures checked with
+# Run a test against s3rver behind s3-server.mjs (signatures checked with
 # AWS's own signer, If-None-Match implemented), both on 127.0.0.1 ports
-# chosen by the kernel, with a fresh data directory; stops them after.
-#   tests/s3/s3-check.sh <dest-dir> <test_s3>
+# chosen by the kernel, with a fresh data directory; stops them after.  The
+# test finds them in PW_S3_ENDPOINT and PW_S3_FAULTY_ENDPOINT, and the
+# independent S3 client in PW_S3_MIRROR (s3-mirror.mjs, beside its npm
+# packages).
+#   tests/s3/s3-check.sh <dest-dir> <command> [<arg>...]
 set -eu
-[ $# -eq 2 ] || { echo "usage: $0 <dest-dir> <test_s3>" >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: $0 <dest-dir> <command> [<arg>...]" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 dest=$1
+shift
 "$here/npm-install.sh" "$dest" || exit $?
-cp "$here/s3-server.mjs" "$dest/"
+cp "$here/s3-server.mjs" "$here/s3-mirror.mjs" "$dest/"
 work=$(mktemp -d "${TMPDIR:-/tmp}/pw-s3-XXXXXX")
 mkfifo "$work/in"
 # --openssl-legacy-provider: s3rver 3.7.1 makes its ListObjectsV2
@@ -32,4 +36,5 @@ done
 port=$(sed -n 's/^port \([0-9]*\) .*/\1/p' "$work/port")
 faulty=$(sed -n 's/^port [0-9]* \([0-9]*\)/\1/p' "$work/port")
 [ -n "$port" ] && [ -n "$faulty" ] || { echo "s3-check: no ports from the S3 server" >&2; exit 1; }
-PW_S3_ENDPOINT=http://127.0.0.1:$port PW_S3_FAULTY_ENDPOINT=http://127.0.0.1:$faulty "$2"
+PW_S3_ENDPOINT=http://127.0.0.1:$port PW_S3_FAULTY_ENDPOINT=http://127.0.0.1:$faulty \
+	PW_S3_MIRROR=$dest/s3-mirror.mjs "$@"
