@@ -20,6 +20,13 @@
 # files in one query; best of RUNS.  DuckDB does less: no queue, no status,
 # no Delta log, no fsync, no resolved columns or `record` column; its
 # columns are what read_json infers (structs for the structured sample).
+#
+# The worker also runs with its lake on S3: s3rver (npm) behind the S3
+# suite's proxy (tests/s3/s3-server.mjs: every signature checked with AWS's
+# signer, If-None-Match), on loopback, a fresh prefix per run; that lake is
+# copied out with tests/s3/s3-mirror.mjs and its rows counted like the
+# local one.  s3rver is a JavaScript server storing each object in a local
+# file, so this measures the worker and that server together.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 copies=${1:-40}
@@ -40,9 +47,21 @@ bench_build src/portada-worker
 worker=$build/src/portada-worker
 bench_npm end-to-end
 cp "$top/bench/duckdb-convert.mjs" "$npmdir/"
+s3dir=$build/s3
+"$top/tests/s3/npm-install.sh" "$s3dir"
+cp "$top/tests/s3/s3-server.mjs" "$top/tests/s3/s3-mirror.mjs" "$s3dir/"
 
 work=$(mktemp -d)
-trap 'redis-cli -s "$work/r.sock" shutdown nosave >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+s3pid=
+cleanup() {
+	redis-cli -s "$work/r.sock" shutdown nosave >/dev/null 2>&1 || true
+	if [ -n "$s3pid" ]; then
+		exec 3>&-
+		wait "$s3pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
 mkdir -p "$work/ingest"
 redis-server --port 0 --unixsocket "$work/r.sock" --unixsocketperm 700 --save "" \
 	--appendonly no --dir "$work" --daemonize yes --logfile "$work/redis.log"
@@ -67,30 +86,67 @@ enqueue() {
 	done | redis-cli -s "$work/r.sock" --pipe >/dev/null
 }
 
-best_s= best_rss= commits=
-for r in $(seq 1 "$runs"); do
-	redis-cli -s "$work/r.sock" FLUSHALL >/dev/null
-	rm -rf "$work/lake"
-	enqueue
-	start=$(date +%s.%N)
-	"$worker" --redis "unix://$work/r.sock" --ingest-root "$work/ingest" --lake "$work/lake" \
-		--worker-id bench --exit-when-idle 2>"$work/log.txt" || { cat "$work/log.txt" >&2; exit 1; }
-	end=$(date +%s.%N)
-	s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
-	done_n=$(grep -c ' done ' "$work/log.txt" || true)
-	[ "$done_n" -eq "${#files[@]}" ] || { echo "end-to-end: $done_n of ${#files[@]} files done" >&2; tail "$work/log.txt" >&2; exit 1; }
-	rss=$(sed -n 's/.*peak_rss_kb=\([0-9]*\).*/\1/p' "$work/log.txt" | tail -1)
-	if [ -z "$best_s" ] || awk -v a="$s" -v b="$best_s" 'BEGIN { exit !(a < b) }'; then
-		best_s=$s best_rss=$rss
-		commits=$(grep -c ' commit: ship_entries' "$work/log.txt" || true)
-	fi
-	echo "end-to-end: worker run $r: $s s" >&2
-done
+# run_worker NAME LAKE: best of $runs into best_s_NAME, best_rss_NAME, commits_NAME
+run_worker() {
+	local name=$1 lake=$2 r s rss done_n best_s= best_rss= commits=
+	for r in $(seq 1 "$runs"); do
+		redis-cli -s "$work/r.sock" FLUSHALL >/dev/null
+		rm -rf "$work/lake"
+		enqueue
+		start=$(date +%s.%N)
+		"$worker" --redis "unix://$work/r.sock" --ingest-root "$work/ingest" \
+			--lake "${lake//@RUN@/$r}" --worker-id bench --exit-when-idle 2>"$work/log.txt" ||
+			{ cat "$work/log.txt" >&2; exit 1; }
+		end=$(date +%s.%N)
+		s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
+		done_n=$(grep -c ' done ' "$work/log.txt" || true)
+		[ "$done_n" -eq "${#files[@]}" ] || { echo "end-to-end: $done_n of ${#files[@]} files done" >&2; tail "$work/log.txt" >&2; exit 1; }
+		rss=$(sed -n 's/.*peak_rss_kb=\([0-9]*\).*/\1/p' "$work/log.txt" | tail -1)
+		if [ -z "$best_s" ] || awk -v a="$s" -v b="$best_s" 'BEGIN { exit !(a < b) }'; then
+			best_s=$s best_rss=$rss
+			commits=$(grep -c ' commit: ship_entries' "$work/log.txt" || true)
+		fi
+		echo "end-to-end: worker ($name lake) run $r: $s s" >&2
+	done
+	printf -v "best_s_$name" '%s' "$best_s"
+	printf -v "best_rss_$name" '%s' "$best_rss"
+	printf -v "commits_$name" '%s' "$commits"
+}
+
+# table_figures DIR: rows and bytes of the table in DIR
+table_figures() {
+	local table
+	table=$("$worker" inspect --json "$1")
+	rows=$(printf '%s' "$table" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).rows))')
+	tbytes=$(printf '%s' "$table" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).bytes))')
+}
+
+run_worker local "$work/lake"
 records=$(sed -n 's/.*records=\([0-9]*\).*/\1/p' "$work/log.txt" | tail -1)
-table=$("$worker" inspect --json "$work/lake/ship_entries")
-rows=$(printf '%s' "$table" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).rows))')
-tbytes=$(printf '%s' "$table" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).bytes))')
+table_figures "$work/lake/ship_entries"
 [ "$rows" = "$records" ] || { echo "end-to-end: table has $rows rows, the files $records records" >&2; exit 1; }
+tbytes_local=$tbytes
+
+# The S3 server, as tests/s3/s3-check.sh starts it.
+mkfifo "$work/s3in"
+node --openssl-legacy-provider "$s3dir/s3-server.mjs" "$work/s3data" lake <"$work/s3in" \
+	>"$work/s3port" 2>"$work/s3.log" &
+s3pid=$!
+exec 3>"$work/s3in"
+for _ in $(seq 1 100); do
+	grep -q '^port ' "$work/s3port" 2>/dev/null && break
+	kill -0 "$s3pid" 2>/dev/null || { cat "$work/s3.log" >&2; echo "end-to-end: the S3 server did not start" >&2; exit 1; }
+	sleep 0.1
+done
+s3port=$(sed -n 's/^port \([0-9]*\) .*/\1/p' "$work/s3port")
+export AWS_ENDPOINT_URL=http://127.0.0.1:$s3port AWS_ACCESS_KEY_ID=S3RVER \
+	AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
+run_worker s3 "s3://lake/bench-@RUN@"
+unset AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION
+node "$s3dir/s3-mirror.mjs" "http://127.0.0.1:$s3port" lake "bench-$runs/" "$work/s3copy" >&2
+table_figures "$work/s3copy/ship_entries"
+[ "$rows" = "$records" ] || { echo "end-to-end: the S3 table has $rows rows, the files $records records" >&2; exit 1; }
+tbytes_s3=$tbytes
 
 echo "end-to-end: DuckDB ..." >&2
 node "$npmdir/duckdb-convert.mjs" "$work/duck" "$runs" "${files[@]}" >"$work/duck.txt"
@@ -100,7 +156,8 @@ get() { sed -n "s/^$1=//p" "$work/duck.txt"; }
 echo
 echo "End to end: ${#files[@]} files ($copies × the two PortAda samples), $(awk -v b="$json_bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB of JSON, $records records; $(nproc) cores; best of $runs"
 echo "DuckDB $(get duckdb_version) threads=1; MB = 10^6 bytes"
-awk -v b="$json_bytes" -v ws="$best_s" -v wr="$best_rss" -v wb="$tbytes" -v c="$commits" \
+awk -v b="$json_bytes" -v ws="$best_s_local" -v wr="$best_rss_local" -v wb="$tbytes_local" \
+	-v c="$commits_local" -v ss="$best_s_s3" -v sr="$best_rss_s3" -v sb="$tbytes_s3" -v sc="$commits_s3" \
 	-v ps="$(get per_file_s)" -v pb="$(get per_file_bytes)" \
 	-v os="$(get one_query_s)" -v ob="$(get one_query_bytes)" -v dr="$(get peak_rss_kb)" '
 	function line(name, s, bytes, rss) {
@@ -109,8 +166,10 @@ awk -v b="$json_bytes" -v ws="$best_s" -v wr="$best_rss" -v wb="$tbytes" -v c="$
 	BEGIN {
 		printf "  %-44s %8s %9s %12s %9s\n", "", "s", "JSON MB/s", "out bytes", "RSS MiB"
 		line("portada-worker: queue → Delta table (" c " commits)", ws, wb, wr)
+		line("portada-worker: queue → s3rver table (" sc " commits)", ss, sb, sr)
 		line("DuckDB: read_json → Parquet, one COPY per file", ps, pb, dr)
 		line("DuckDB: read_json → Parquet, one query", os, ob, dr)
 		printf "  worker MB/s ÷ DuckDB per file: %.2f; ÷ DuckDB one query: %.2f\n", ps / ws, os / ws
+		printf "  worker MB/s with the lake on s3rver ÷ on the local disk: %.2f\n", ws / ss
 		printf "  (DuckDB RSS is the node process peak over both ways)\n"
 	}'

@@ -84,8 +84,10 @@ static const struct opt opts[] = {
 	  "deepest JSON nesting accepted (default 64)" },
 	{ "read-chunk", "PORTADA_READ_CHUNK", OPT_SIZE, OFF(read_chunk_bytes), 512, 16 << 20, "SIZE",
 	  "bytes read from a file per turn of the event loop (default 64k)" },
-	{ "lake", "PORTADA_LAKE", OPT_SPECIAL, 0, 0, 0, "DIR",
-	  "directory of the Delta tables ship_entries and known_entities (default ./lake)" },
+	{ "lake", "PORTADA_LAKE", OPT_SPECIAL, 0, 0, 0, "DIR|s3://BUCKET/PREFIX",
+	  "where the Delta tables ship_entries and known_entities live: a directory "
+	  "(default ./lake) or S3-compatible storage (AWS_ENDPOINT_URL, AWS_REGION, "
+	  "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)" },
 	{ "table-spec", "PORTADA_TABLE_SPECS", OPT_SPECIAL, 0, 0, 0, "FILE",
 	  "a JSON table spec replacing the built-in one for its kind of file; repeatable, the "
 	  "variable is colon-separated" },
@@ -328,7 +330,7 @@ set_special(struct pw_config *cfg, const struct opt *o, const char *value,
 		return from_env ? set_roots(cfg, value, err) : add_root(cfg, value, err);
 	if (strcmp(o->name, "lake") == 0) {
 		if (*value == '\0') {
-			pw_error_set(err, "expected a directory, got ''");
+			pw_error_set(err, "expected a directory or s3://bucket/prefix, got ''");
 			return -1;
 		}
 		free(cfg->lake);

@@ -111,7 +111,22 @@ pw_s3_config_parse(struct pw_s3_config *cfg, const char *url, pw_s3_getenv_fn en
 	if (cfg->region == NULL)
 		cfg->region = pw_xstrdup("us-east-1");
 	cfg->endpoint = env_dup(env, "AWS_ENDPOINT_URL");
-	cfg->path_style = cfg->endpoint != NULL;
+	/* Dots in a bucket name break TLS on a virtual host: path-style then. */
+	cfg->path_style = cfg->endpoint != NULL || strchr(cfg->bucket, '.') != NULL;
+	{
+		const char *style = env(PW_S3_ADDRESSING_ENV);
+
+		if (style != NULL && strcmp(style, "path") == 0)
+			cfg->path_style = true;
+		else if (style != NULL && strcmp(style, "virtual") == 0)
+			cfg->path_style = false;
+		else if (style != NULL && *style != '\0' && strcmp(style, "auto") != 0) {
+			pw_error_set(err, "%s must be path, virtual or auto, got '%s'",
+			    PW_S3_ADDRESSING_ENV, style);
+			pw_s3_config_finish(cfg);
+			return -1;
+		}
+	}
 	if (cfg->endpoint == NULL) {
 		size_t m = strlen(cfg->region) + 32;
 

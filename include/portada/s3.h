@@ -44,8 +44,11 @@ typedef const char *(*pw_s3_getenv_fn)(const char *name);
  * s3://bucket[/prefix] plus AWS_ENDPOINT_URL (default: AWS's regional
  * endpoint), AWS_REGION (or AWS_DEFAULT_REGION; default us-east-1),
  * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.  A custom
- * endpoint (MinIO, s3rver, R2) uses path-style addressing.
+ * endpoint (MinIO, s3rver) or a bucket name with dots uses path-style
+ * addressing, AWS virtual-hosted; PORTADA_S3_ADDRESSING=path|virtual|auto
+ * overrides (R2 and most hosted stores take either).
  */
+#define PW_S3_ADDRESSING_ENV	"PORTADA_S3_ADDRESSING"
 int pw_s3_config_parse(struct pw_s3_config *cfg, const char *url, pw_s3_getenv_fn env,
     struct pw_error *err) PW_MUST_CHECK;
 void pw_s3_config_finish(struct pw_s3_config *cfg);

@@ -28,9 +28,31 @@ struct got {
 	unsigned long sum;
 };
 
+static const char *addressing;	/* PORTADA_S3_ADDRESSING, for config_errors */
+
+static const char *
+env_aws(const char *name)
+{
+	if (strcmp(name, "AWS_REGION") == 0)
+		return "eu-west-3";
+	if (strcmp(name, "AWS_ACCESS_KEY_ID") == 0 || strcmp(name, "AWS_SECRET_ACCESS_KEY") == 0)
+		return "k";
+	if (strcmp(name, "PORTADA_S3_ADDRESSING") == 0)
+		return addressing;
+	return NULL;
+}
+
+static const char *
+env_nokeys(const char *name)
+{
+	return strcmp(name, "AWS_REGION") == 0 ? "eu-west-3" : NULL;
+}
+
 static const char *
 env_test(const char *name)
 {
+	if (strcmp(name, "PORTADA_S3_ADDRESSING") == 0)
+		return addressing;
 	if (strcmp(name, "AWS_ENDPOINT_URL") == 0)
 		return getenv("PW_S3_ENDPOINT");
 	if (strcmp(name, "AWS_ACCESS_KEY_ID") == 0)
@@ -375,6 +397,31 @@ START_TEST(config_errors)
 	ck_assert_str_eq(cfg.prefix, "a/b/");
 	ck_assert_str_eq(cfg.region, "us-east-1");
 	pw_s3_config_finish(&cfg);
+	/* Addressing: AWS virtual-hosted, path-style for dots or an endpoint. */
+	ck_assert_int_eq(pw_s3_config_parse(&cfg, "s3://lake/x", env_aws, &err), 0);
+	ck_assert(!cfg.path_style);
+	ck_assert_str_eq(cfg.endpoint, "https://s3.eu-west-3.amazonaws.com");
+	ck_assert_str_eq(cfg.region, "eu-west-3");
+	pw_s3_config_finish(&cfg);
+	ck_assert_int_eq(pw_s3_config_parse(&cfg, "s3://my.lake/x", env_aws, &err), 0);
+	ck_assert(cfg.path_style);
+	pw_s3_config_finish(&cfg);
+	addressing = "path";
+	ck_assert_int_eq(pw_s3_config_parse(&cfg, "s3://lake/x", env_aws, &err), 0);
+	ck_assert(cfg.path_style);
+	pw_s3_config_finish(&cfg);
+	addressing = "virtual";
+	ck_assert_int_eq(pw_s3_config_parse(&cfg, "s3://lake/x", env_test, &err), 0);
+	ck_assert(!cfg.path_style);
+	pw_s3_config_finish(&cfg);
+	addressing = "sideways";
+	ck_assert_int_eq(pw_s3_config_parse(&cfg, "s3://lake/x", env_test, &err), -1);
+	ck_assert_str_eq(err.msg, "PORTADA_S3_ADDRESSING must be path, virtual or auto, got "
+	    "'sideways'");
+	addressing = NULL;
+	ck_assert_int_eq(pw_s3_config_parse(&cfg, "s3://lake/x", env_nokeys, &err), -1);
+	ck_assert_str_eq(err.msg, "s3://lake/x: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+	    "must be set");
 }
 END_TEST
 
