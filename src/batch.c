@@ -125,6 +125,18 @@ batch_free(struct batch *b)
 }
 
 static void
+on_probed(void *arg, const struct pw_store_result *res)
+{
+	struct pw_worker *w = arg;
+
+	w->probing = false;
+	if (res->status != PW_STORE_OK) {
+		w->open_err = res->error;
+		w->probe_failed = true;
+	}
+}
+
+static void
 on_opened(void *arg, const struct pw_error *err)
 {
 	struct batch *b = arg;
@@ -185,9 +197,18 @@ batch_open_all(struct pw_worker *w, struct pw_error *err)
 	if (w->backlog_ev == NULL)
 		pw_fatal("cannot create the store's timer");
 	/*
-	 * Both tables open at once, before anything else runs on the loop:
-	 * the loop turns here only for the store's calls.
+	 * The store's check, then both tables at once, before anything else
+	 * runs on the loop: the loop turns here only for the store's calls.
 	 */
+	w->probing = true;
+	pw_store_probe(w->store, on_probed, w);
+	while (w->probing)
+		if (event_base_loop(w->base, EVLOOP_ONCE) == -1)
+			pw_fatal("the event loop failed while checking the lake");
+	if (w->probe_failed) {
+		*err = w->open_err;
+		return -1;
+	}
 	for (size_t i = 0; i < 2; i++) {
 		struct batch *b = w->batches[i];
 

@@ -298,6 +298,98 @@ pw_store_delete(struct pw_store *st, const char *key, pw_store_done_fn done, voi
 	later(o);
 }
 
+/* ---- the conditional-write probe ---- */
+
+struct probe {
+	struct pw_store		*st;
+	char			*key;
+	char			 a[64], b[64];
+	pw_store_done_fn	 done;
+	void			*arg;
+	struct pw_store_result	 res;
+};
+
+static void
+probe_end(struct probe *p)
+{
+	p->done(p->arg, &p->res);
+	free(p->key);
+	free(p);
+}
+
+static void
+on_probe_deleted(void *arg, const struct pw_store_result *r)
+{
+	struct probe *p = arg;
+
+	if (r->status != PW_STORE_OK)
+		log_warn(NULL, "store", "%s/%s: could not remove the probe: %s",
+		    p->st->name, p->key, r->error.msg);
+	probe_end(p);
+}
+
+static void
+on_probe_second(void *arg, const struct pw_store_result *r)
+{
+	struct probe *p = arg;
+
+	if (r->status == PW_STORE_EXISTS) {
+		p->res.status = PW_STORE_OK;
+	} else if (r->status == PW_STORE_OK) {
+		p->res.status = PW_STORE_FAILED;
+		pw_error_set(&p->res.error, "%s: the store ignores If-None-Match: * (a second "
+		    "conditional PUT of %s succeeded), so two workers could take the same Delta "
+		    "version; use storage with conditional writes (AWS S3, MinIO, Cloudflare R2)",
+		    p->st->name, p->key);
+	} else {
+		p->res.status = PW_STORE_FAILED;
+		p->res.error = r->error;
+	}
+	pw_store_delete(p->st, p->key, on_probe_deleted, p);
+}
+
+static void
+on_probe_first(void *arg, const struct pw_store_result *r)
+{
+	struct probe *p = arg;
+
+	if (r->status != PW_STORE_OK) {
+		p->res.status = PW_STORE_FAILED;
+		p->res.error = r->error;
+		pw_error_prefix(&p->res.error, "%s: cannot write to the lake", p->st->name);
+		probe_end(p);
+		return;
+	}
+	pw_store_put_if_absent(p->st, p->key, p->b, strlen(p->b), on_probe_second, p);
+}
+
+void
+pw_store_probe(struct pw_store *st, pw_store_done_fn done, void *arg)
+{
+	struct probe *p = pw_xcalloc(1, sizeof *p);
+	char uuid[37];
+
+	p->st = st;
+	p->done = done;
+	p->arg = arg;
+	pw_lake_uuid(uuid);
+	p->key = pw_xmalloc(sizeof "_portada/probe-" + sizeof uuid);
+	snprintf(p->key, sizeof "_portada/probe-" + sizeof uuid, "_portada/probe-%s", uuid);
+	snprintf(p->a, sizeof p->a, "first %s\n", uuid);
+	snprintf(p->b, sizeof p->b, "second %s\n", uuid);
+	if (st->s3 == NULL) {
+		/* link() cannot ignore EEXIST: nothing to find out. */
+		struct op *o = op_new(st, done, arg);
+
+		o->res.status = PW_STORE_OK;
+		later(o);
+		free(p->key);
+		free(p);
+		return;
+	}
+	pw_store_put_if_absent(st, p->key, p->a, strlen(p->a), on_probe_first, p);
+}
+
 /* ---- writers ---- */
 
 static void

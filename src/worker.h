@@ -142,6 +142,7 @@ struct pw_worker {
 	struct pw_http *http;		/* libcurl multi on the loop, when needed */
 	struct pw_store *store;		/* the lake */
 	struct pw_error open_err;
+	bool probing, probe_failed;	/* pw_store_probe() at start */
 	struct event *backlog_ev;	/* the store is behind: check again soon */
 	enum worker_state state;
 	int exit_status;

@@ -71,6 +71,15 @@ void pw_store_list(struct pw_store *st, const char *prefix, pw_store_done_fn don
 void pw_store_delete(struct pw_store *st, const char *key, pw_store_done_fn done, void *arg);
 
 /*
+ * Check that the store really writes if absent: S3 put-if-absent rests on
+ * If-None-Match: *, which some S3-compatible servers ignore, and then two
+ * writers could both take one Delta version.  Puts one probe object under
+ * _portada/ twice (the second must be refused) and removes it; FAILED
+ * with the reason otherwise.  Always OK for a directory.
+ */
+void pw_store_probe(struct pw_store *st, pw_store_done_fn done, void *arg);
+
+/*
  * A new object written as it is produced (a Parquet data file): write()
  * takes every byte (a failure is reported by done()), buffered() says how
  * many bytes wait in memory for the store so a caller can pause, close()

@@ -155,6 +155,13 @@ if [ -z "${PW_S3_ENDPOINT:-}" ]; then
 	run default KIR-14
 	run small HST10 --stage-bytes 16k --commit-max-files 5
 else
+	# A store that ignores If-None-Match is refused at start, naming why.
+	AWS_ENDPOINT_URL=$PW_S3_PLAIN_ENDPOINT AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER \
+		timeout -k 5 60 "$worker" --redis "unix://$sock" --ingest-root "$tmp/ingest" \
+		--lake "s3://lake/e2e-$$-plain" --exit-when-idle >"$tmp/plain.log" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] && grep -q 'the store ignores If-None-Match' "$tmp/plain.log" ||
+		{ cat "$tmp/plain.log" >&2; fail "a store without conditional writes: exit $rc"; }
 	run s3 KIR-14
 	run s3-faults HST10 --stage-bytes 16k --commit-max-files 5
 fi

@@ -2,7 +2,8 @@
 # Run a test against s3rver behind s3-server.mjs (signatures checked with
 # AWS's own signer, If-None-Match implemented), both on 127.0.0.1 ports
 # chosen by the kernel, with a fresh data directory; stops them after.  The
-# test finds them in PW_S3_ENDPOINT and PW_S3_FAULTY_ENDPOINT, and the
+# test finds them in PW_S3_ENDPOINT, PW_S3_FAULTY_ENDPOINT and
+# PW_S3_PLAIN_ENDPOINT (If-None-Match ignored, as some servers do), and the
 # independent S3 client in PW_S3_MIRROR (s3-mirror.mjs, beside its npm
 # packages).
 #   tests/s3/s3-check.sh <dest-dir> <command> [<arg>...]
@@ -34,7 +35,10 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 port=$(sed -n 's/^port \([0-9]*\) .*/\1/p' "$work/port")
-faulty=$(sed -n 's/^port [0-9]* \([0-9]*\)/\1/p' "$work/port")
-[ -n "$port" ] && [ -n "$faulty" ] || { echo "s3-check: no ports from the S3 server" >&2; exit 1; }
+faulty=$(sed -n 's/^port [0-9]* \([0-9]*\) .*/\1/p' "$work/port")
+plain=$(sed -n 's/^port [0-9]* [0-9]* \([0-9]*\)$/\1/p' "$work/port")
+[ -n "$port" ] && [ -n "$faulty" ] && [ -n "$plain" ] ||
+	{ echo "s3-check: no ports from the S3 server" >&2; exit 1; }
 PW_S3_ENDPOINT=http://127.0.0.1:$port PW_S3_FAULTY_ENDPOINT=http://127.0.0.1:$faulty \
+	PW_S3_PLAIN_ENDPOINT=http://127.0.0.1:$plain \
 	PW_S3_MIRROR=$dest/s3-mirror.mjs "$@"

@@ -8,9 +8,11 @@
 // A second listener adds faults, one request in three, by a fixed schedule:
 // the connection dropped before forwarding, 503 SlowDown, the connection
 // dropped after s3rver did the work (the client cannot know it happened),
-// a 0.3 s delay.  Both listen on 127.0.0.1 only.  Prints
-// "port <clean port> <faulty port>" when ready; stops on SIGTERM or when
-// stdin closes.
+// a 0.3 s delay.  A third listener is s3rver as it is, signatures checked
+// but If-None-Match ignored, for the worker's check that refuses such a
+// store.  All listen on 127.0.0.1 only.  Prints
+// "port <clean port> <faulty port> <plain port>" when ready; stops on
+// SIGTERM or when stdin closes.
 //   node s3-server.mjs <data-dir> <bucket>
 import http from 'node:http'
 import { createRequire } from 'node:module'
@@ -103,7 +105,7 @@ function locked (key, fn) {
 }
 
 let faultN = 0
-const handler = (faulty) => (req, res) => {
+const handler = (faulty, plain = false) => (req, res) => {
   const chunks = []
   req.on('data', (c) => chunks.push(c))
   req.on('end', async () => {
@@ -129,7 +131,7 @@ const handler = (faulty) => (req, res) => {
       res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>${why}</Message></Error>`)
       return
     }
-    if (req.method === 'PUT' && req.headers['if-none-match'] === '*') {
+    if (req.method === 'PUT' && req.headers['if-none-match'] === '*' && !plain) {
       await locked(req.url.split('?')[0], async () => {
         if (await exists(req)) {
           stats.conditional412++
@@ -146,13 +148,16 @@ const handler = (faulty) => (req, res) => {
 }
 const server = http.createServer(handler(false))
 const faultyServer = http.createServer(handler(true))
+const plainServer = http.createServer(handler(false, true))
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
 await new Promise((resolve) => faultyServer.listen(0, '127.0.0.1', resolve))
-console.log(`port ${server.address().port} ${faultyServer.address().port}`)
+await new Promise((resolve) => plainServer.listen(0, '127.0.0.1', resolve))
+console.log(`port ${server.address().port} ${faultyServer.address().port} ${plainServer.address().port}`)
 async function stop () {
   console.error(`s3-server: ${stats.requests} requests, ${stats.rejected} rejected, ${stats.conditional412} conditional 412s, ${stats.faults} faults injected`)
   server.close()
   faultyServer.close()
+  plainServer.close()
   await s3rver.close()
   process.exit(0)
 }

@@ -308,6 +308,41 @@ START_TEST(failure_is_told_at_close)
 }
 END_TEST
 
+/* The check a worker makes at start: passes on a store that writes if
+ * absent (and leaves nothing behind), fails on one that ignores
+ * If-None-Match, naming the problem. */
+START_TEST(probe)
+{
+	struct got g = { 0 }, l = { 0 };
+
+	pending = 1;
+	in_call = 1;
+	pw_store_probe(st, on_done, &g);
+	in_call = 0;
+	wait_all();
+	ck_assert_msg(g.status == PW_STORE_OK, "%s", g.error);
+	ck_assert_int_eq(g.early, 0);
+	pending = 1;
+	pw_store_list(st, "_portada/", on_done, &l);
+	wait_all();
+	ck_assert_uint_eq(l.nnames, 0);
+	if (tmpdir[0] == '\0' && getenv("PW_S3_PLAIN_ENDPOINT") != NULL) {
+		teardown();
+		setenv("PW_S3_ENDPOINT_SAVE", getenv("PW_S3_ENDPOINT"), 1);
+		setenv("PW_S3_ENDPOINT", getenv("PW_S3_PLAIN_ENDPOINT"), 1);
+		setup_s3();
+		setenv("PW_S3_ENDPOINT", getenv("PW_S3_ENDPOINT_SAVE"), 1);
+		memset(&g, 0, sizeof g);
+		pending = 1;
+		pw_store_probe(st, on_done, &g);
+		wait_all();
+		ck_assert_int_eq(g.status, PW_STORE_FAILED);
+		ck_assert_msg(strstr(g.error, "the store ignores If-None-Match: *") != NULL, "%s",
+		    g.error);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -321,6 +356,7 @@ main(void)
 	tcase_add_test(local, put_if_absent_get_list_delete);
 	tcase_add_test(local, one_winner_of_a_version);
 	tcase_add_test(local, writers);
+	tcase_add_test(local, probe);
 	suite_add_tcase(s, local);
 	if (getenv("PW_S3_ENDPOINT") != NULL) {
 		TCase *s3 = tcase_create("s3");
@@ -331,6 +367,7 @@ main(void)
 		tcase_add_test(s3, one_winner_of_a_version);
 		tcase_add_test(s3, writers);
 		tcase_add_test(s3, failure_is_told_at_close);
+		tcase_add_test(s3, probe);
 		suite_add_tcase(s, s3);
 	}
 	sr = srunner_create(s);
