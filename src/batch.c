@@ -41,7 +41,6 @@
 #define SPEC_FILE_MAX		((size_t)1 << 20)
 #define SHARED_FILE_BYTES	((size_t)128 << 20)	/* spooled bytes per shared file */
 #define OWN_ROW_GROUP_BYTES	((size_t)16 << 20)	/* memory of one big upload's writer */
-#define S3_CONNECTIONS		16			/* to the object store, at most */
 
 static bool commit(struct batch *b);
 static void drop_files(struct pw_table_file **files, size_t *n);
@@ -187,9 +186,6 @@ batch_open_all(struct pw_worker *w, struct pw_error *err)
 		    w->batches[0]->spec.table);
 		return -1;
 	}
-	if (strncmp(cfg->lake, "s3://", 5) == 0 &&
-	    (w->http = pw_http_create(w->base, S3_CONNECTIONS, S3_CONNECTIONS, err)) == NULL)
-		return -1;
 	w->store = pw_store_open(w->base, w->http, cfg->lake, (pw_store_getenv_fn)getenv, err);
 	if (w->store == NULL)
 		return -1;
@@ -255,8 +251,6 @@ batch_close_all(struct pw_worker *w)
 		batch_free(w->batches[i]);
 		w->batches[i] = NULL;
 	}
-	pw_http_destroy(w->http);
-	w->http = NULL;
 	if (w->backlog_ev != NULL)
 		event_free(w->backlog_ev);
 	w->backlog_ev = NULL;
@@ -588,7 +582,10 @@ on_committed(void *arg, uint64_t version, const struct pw_error *err)
 	struct job *job;
 
 	if (err != NULL) {
+		/* Its uploads go back to the queue with the rest. */
+		sealed_free(b, sb);
 		worker_fatal(w, err);
+		worker_commits_settled(w);
 		return;
 	}
 	TAILQ_FOREACH(job, &sb->jobs, batch_link)
@@ -607,6 +604,22 @@ on_committed(void *arg, uint64_t version, const struct pw_error *err)
 	free(sb);
 	pump(b);
 	worker_batch_ready(w);
+	worker_commits_settled(w);
+}
+
+bool
+batch_settling(const struct pw_worker *w)
+{
+	for (size_t i = 0; i < 2; i++) {
+		const struct sealed *sb;
+
+		if (w->batches[i] == NULL || (sb = TAILQ_FIRST(&w->batches[i]->sealed)) == NULL)
+			continue;
+		/* After a failure only a put already sent can still land. */
+		if (sb->submitted || !w->failed)
+			return true;
+	}
+	return false;
 }
 
 /* Commit the oldest sealed batch once its files are all durable. */

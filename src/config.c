@@ -88,6 +88,10 @@ static const struct opt opts[] = {
 	  "where the Delta tables ship_entries and known_entities live: a directory "
 	  "(default ./lake) or S3-compatible storage (AWS_ENDPOINT_URL, AWS_REGION, "
 	  "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)" },
+	{ "allow-source-host", "PORTADA_ALLOW_SOURCE_HOSTS", OPT_SPECIAL, 0, 0, 0, "HOST",
+	  "a file_path may be an http:// or https:// URL on HOST (or HOST:PORT), or s3://HOST "
+	  "for a bucket; repeatable, the variable is comma-separated (default: none, only "
+	  "local files)" },
 	{ "table-spec", "PORTADA_TABLE_SPECS", OPT_SPECIAL, 0, 0, 0, "FILE",
 	  "a JSON table spec replacing the built-in one for its kind of file; repeatable, the "
 	  "variable is colon-separated" },
@@ -282,6 +286,31 @@ choose(const char *value, const char *const *names, size_t n, int *out)
 	return -1;
 }
 
+/* Source hosts: the variable is a comma-separated list, a flag one host. */
+static int
+add_hosts(struct pw_config *cfg, const char *value, int from_env, struct pw_error *err)
+{
+	const char *p = value, *end;
+
+	do {
+		end = from_env ? strchr(p, ',') : NULL;
+		if (end == NULL)
+			end = p + strlen(p);
+		size_t n = (size_t)(end - p), skip = n > 5 && strncmp(p, "s3://", 5) == 0 ? 5 : 0;
+
+		if (n == skip || memchr(p + skip, '/', n - skip) != NULL) {
+			pw_error_set(err, "expected a host name, host:port or s3://bucket, got '%.*s'",
+			    (int)(end - p), p);
+			return -1;
+		}
+		cfg->source_hosts = pw_xrealloc(cfg->source_hosts,
+		    (cfg->n_source_hosts + 1) * sizeof *cfg->source_hosts);
+		cfg->source_hosts[cfg->n_source_hosts++] = pw_xstrndup(p, (size_t)(end - p));
+		p = *end == ',' ? end + 1 : end;
+	} while (*p != '\0');
+	return 0;
+}
+
 /* Spec files: the variable is a colon-separated list, a flag one file. */
 static int
 add_specs(struct pw_config *cfg, const char *value, int from_env, struct pw_error *err)
@@ -337,6 +366,8 @@ set_special(struct pw_config *cfg, const struct opt *o, const char *value,
 		cfg->lake = pw_xstrdup(value);
 		return 0;
 	}
+	if (strcmp(o->name, "allow-source-host") == 0)
+		return add_hosts(cfg, value, from_env, err);
 	if (strcmp(o->name, "table-spec") == 0)
 		return add_specs(cfg, value, from_env, err);
 	if (strcmp(o->name, "codec") == 0) {
@@ -477,7 +508,7 @@ pw_config_parse(struct pw_config *cfg, int argc, char **argv, pw_getenv_fn env,
     struct pw_error *err)
 {
 	struct option longopts[N_OPTS + 1];
-	bool root_flag_seen = false, spec_flag_seen = false;
+	bool root_flag_seen = false, spec_flag_seen = false, host_flag_seen = false;
 	const char *value;
 	size_t i;
 	int c, idx;
@@ -544,6 +575,11 @@ pw_config_parse(struct pw_config *cfg, int argc, char **argv, pw_getenv_fn env,
 			cfg->show_version = true;
 			continue;
 		}
+		if (strcmp(o->name, "allow-source-host") == 0 && !host_flag_seen) {
+			host_flag_seen = true;
+			while (cfg->n_source_hosts > 0)
+				free(cfg->source_hosts[--cfg->n_source_hosts]);
+		}
 		if (strcmp(o->name, "table-spec") == 0 && !spec_flag_seen) {
 			spec_flag_seen = true;
 			while (cfg->n_table_specs > 0)
@@ -594,6 +630,9 @@ pw_config_finish(struct pw_config *cfg)
 	free(cfg->lake);
 	for (i = 0; i < cfg->n_table_specs; i++)
 		free(cfg->table_specs[i]);
+	for (i = 0; i < cfg->n_source_hosts; i++)
+		free(cfg->source_hosts[i]);
+	free(cfg->source_hosts);
 	free(cfg->table_specs);
 	memset(cfg, 0, sizeof *cfg);
 }

@@ -219,6 +219,15 @@ reap(struct pw_http *h)
 	}
 }
 
+long
+pw_http_status(const struct pw_http_req *r)
+{
+	long status = 0;
+
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	return status;
+}
+
 /* ---- one request ---- */
 
 static size_t

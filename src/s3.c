@@ -214,6 +214,62 @@ pw_s3_create(struct event_base *base, struct pw_http *http, const struct pw_s3_c
 	return s3;
 }
 
+int
+pw_s3_sign_get(const struct pw_s3 *s3, const char *key, struct pw_s3_signed *out,
+    struct pw_error *err)
+{
+	struct pw_sigv4_creds creds = { s3->cfg.access_key, s3->cfg.secret_key,
+	    s3->cfg.session_token, s3->cfg.region, "s3" };
+	struct pw_sigv4_request req = { 0 };
+	struct pw_sigv4_result sig;
+	size_t n = strlen(s3->cfg.bucket) + strlen(key) + 4, i = 0;
+	char *path = pw_xmalloc(n);
+
+	memset(out, 0, sizeof *out);
+	if (s3->cfg.path_style)
+		snprintf(path, n, "/%s/%s", s3->cfg.bucket, key);
+	else
+		snprintf(path, n, "/%s", key);
+	req.method = "GET";
+	req.host = s3->host;
+	req.path = path;
+	req.payload_hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	req.now = time(NULL);
+	if (pw_sigv4_sign(&creds, &req, &sig, err) == -1) {
+		free(path);
+		return -1;
+	}
+	free(path);
+	n = strlen(s3->scheme) + strlen(s3->host) + sig.url_path.len + 8;
+	out->url = pw_xmalloc(n);
+	snprintf(out->url, n, "%s://%s%s", s3->scheme, s3->host, (char *)sig.url_path.data);
+	out->h[i++] = pw_xstrdup((const char *)sig.authorization.data);
+	n = sizeof "x-amz-date: " + sizeof sig.amz_date;
+	out->h[i] = pw_xmalloc(n);
+	snprintf(out->h[i++], n, "x-amz-date: %s", sig.amz_date);
+	out->h[i++] = pw_xstrdup("x-amz-content-sha256: "
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	if (s3->cfg.session_token != NULL) {
+		n = strlen(s3->cfg.session_token) + 32;
+		out->h[i] = pw_xmalloc(n);
+		snprintf(out->h[i++], n, "x-amz-security-token: %s", s3->cfg.session_token);
+	}
+	out->n = i;
+	pw_sigv4_result_finish(&sig);
+	return 0;
+}
+
+void
+pw_s3_signed_finish(struct pw_s3_signed *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		explicit_bzero(s->h[i], strlen(s->h[i]));
+		free(s->h[i]);
+	}
+	free(s->url);
+	memset(s, 0, sizeof *s);
+}
+
 static void call_free(struct pw_s3_call *c);
 
 void
@@ -1117,6 +1173,12 @@ size_t
 pw_s3_upload_buffered(const struct pw_s3_upload *u)
 {
 	return u->queued;
+}
+
+size_t
+pw_s3_upload_backlog(const struct pw_s3_upload *u)
+{
+	return u->queued - u->cur.len;
 }
 
 void

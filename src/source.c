@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "portada/log.h"
+#include "portada/remote.h"
 #include "portada/source.h"
 
 #define READ_BUDGET_CHUNKS 16
@@ -28,6 +29,7 @@ struct pw_read {
 	char *path;		/* as given, for messages */
 	int fd;
 	int active;		/* in the ring */
+	struct pw_remote *rm;	/* a URL: read by remote.c instead */
 };
 
 TAILQ_HEAD(read_ring, pw_read);
@@ -39,7 +41,14 @@ struct pw_source {
 	struct event *run_ev;
 	char *buf;
 	size_t buf_size;
+	struct pw_remotes *remotes;	/* NULL: no URL is read */
 };
+
+void
+pw_source_set_remotes(struct pw_source *src, struct pw_remotes *rs)
+{
+	src->remotes = rs;
+}
 
 int
 pw_path_inside(const char *path, const char *root)
@@ -241,6 +250,18 @@ pw_read_open(struct pw_source *src, const char *file_path,
 		pw_error_set(err, "missing field file_path");
 		return NULL;
 	}
+	if (pw_remote_is_url(file_path)) {
+		struct pw_remote *rm = pw_remote_open(src->remotes, file_path, events, arg, err);
+
+		if (rm == NULL)
+			return NULL;
+		rd = pw_xcalloc(1, sizeof *rd);
+		rd->src = src;
+		rd->path = pw_xstrdup(file_path);
+		rd->fd = -1;
+		rd->rm = rm;
+		return rd;
+	}
 	if (file_path[0] != '/') {
 		pw_error_set(err, "file_path %s is not an absolute path", file_path);
 		return NULL;
@@ -281,6 +302,10 @@ pw_read_open(struct pw_source *src, const char *file_path,
 void
 pw_read_start(struct pw_read *rd)
 {
+	if (rd->rm != NULL) {
+		pw_remote_start(rd->rm);
+		return;
+	}
 	if (rd->active || rd->fd < 0)
 		return;
 	rd->active = 1;
@@ -291,6 +316,10 @@ pw_read_start(struct pw_read *rd)
 void
 pw_read_resume(struct pw_read *rd)
 {
+	if (rd->rm != NULL) {
+		pw_remote_resume(rd->rm);
+		return;
+	}
 	pw_read_start(rd);
 }
 
@@ -303,6 +332,7 @@ pw_read_destroy(struct pw_read *rd)
 		TAILQ_REMOVE(&rd->src->ring, rd, link);
 	if (rd->fd >= 0)
 		close(rd->fd);
+	pw_remote_destroy(rd->rm);
 	free(rd->path);
 	free(rd);
 }

@@ -498,7 +498,8 @@ pw_store_buffered(const struct pw_store *st)
 	if (st->s3 == NULL)
 		return 0;
 	TAILQ_FOREACH(w, &st->writers, link)
-		n += pw_store_writer_buffered(w);
+		if (w->up != NULL && !w->ended)
+			n += pw_s3_upload_backlog(w->up);
 	return n;
 }
 

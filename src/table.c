@@ -73,6 +73,8 @@ struct pw_table {
 	uint64_t		 proto_v, meta_v;
 
 	struct put		*put;		/* the commit in flight */
+	bool			 changed;	/* a newer protocol or schema was read: */
+	struct pw_error		 changed_err;	/* no more commits, this says why */
 	size_t			 columns_added;	/* by the schema commit of open */
 
 	/* Commits [seen_lo, seen_hi] have had their source ids read. */
@@ -431,6 +433,10 @@ put_try(struct put *p)
 {
 	struct pw_table *t = p->t;
 
+	if (t->changed) {
+		put_fail(p, &t->changed_err);
+		return;
+	}
 	p->v = t->version + 1;
 	free(p->key);
 	p->key = version_key(t, p->v);
@@ -976,7 +982,8 @@ refresh_end(struct pw_table *t, const struct pw_error *err)
 		copy = *err;
 		err = &copy;
 	}
-	t->refreshing = false;
+	/* Still refreshing while answering: a lookup asked from a done() waits
+	 * for the next refresh, which reads what was committed meanwhile. */
 	while ((lk = TAILQ_FIRST(&t->active)) != NULL) {
 		const struct seen *s;
 
@@ -990,7 +997,8 @@ refresh_end(struct pw_table *t, const struct pw_error *err)
 		}
 		lk->done(lk->arg, lk, err);
 	}
-	if (!t->refreshing && !TAILQ_EMPTY(&t->waiting))
+	t->refreshing = false;
+	if (!TAILQ_EMPTY(&t->waiting))
 		refresh_start(t);
 }
 
@@ -1028,6 +1036,13 @@ on_newer(void *arg, const struct pw_store_result *res)
 	if (!parse_for_index(t, v, res, &c, &err)) {
 		refresh_end(t, &err);
 		return;
+	}
+	/* Our files were written for the schema we opened with. */
+	if ((c.has_protocol || c.has_metadata) && !t->changed) {
+		t->changed = true;
+		pw_error_set(&t->changed_err, "table %s: another writer changed the table's %s at "
+		    "version %" PRIu64 "; restart the worker to check the table again",
+		    t->name, c.has_protocol ? "protocol" : "schema", v);
 	}
 	/* Unless a commit of ours got there first and indexed itself. */
 	seen_commit(t, v, &c);

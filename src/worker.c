@@ -14,7 +14,11 @@
 
 #include "portada/log.h"
 #include "portada/worker.h"
+#include "portada/remote.h"
 #include "worker.h"
+
+#define HTTP_CONNECTIONS	64	/* to the store and source hosts, at most */
+#define HTTP_HOST_CONNECTIONS	16	/* to one host */
 
 #define REQUEUE_GRACE 5		/* seconds to reach Redis for the requeue */
 
@@ -98,6 +102,13 @@ worker_batch_ready(struct pw_worker *w)
 		    job->state == JOB_MARK || job->state == JOB_READ)
 			return;
 	batch_flush_all(w);
+}
+
+void
+worker_commits_settled(struct pw_worker *w)
+{
+	if (w->finish_waits && !batch_settling(w))
+		finish_drain(w);
 }
 
 void
@@ -238,6 +249,19 @@ cancel_all(struct pw_worker *w)
 		job_cancel(job);
 }
 
+/* While commits settle: every job not waiting for one of them stops now. */
+static void
+cancel_unsealed(struct pw_worker *w)
+{
+	struct job *job, *next;
+
+	for (job = TAILQ_FIRST(&w->jobs); job != NULL; job = next) {
+		next = TAILQ_NEXT(job, link);
+		if (!(job->in_batch && job->sealed != NULL))
+			job_cancel(job);
+	}
+}
+
 static void
 finish_drain(struct pw_worker *w)
 {
@@ -247,19 +271,37 @@ finish_drain(struct pw_worker *w)
 	if (w->state == WORKER_REQUEUEING || w->state == WORKER_STOPPED)
 		return;
 	evtimer_del(w->drain_ev);
-	/* What is read and waiting for its commit need not be read again. */
-	if (!w->failed)
-		batch_flush_all(w);
-	w->state = WORKER_REQUEUEING;
-	if (w->n_jobs > 0)
-		log_warn(NULL, "drain-timeout", "%u file(s) still in flight go back to "
-		    "the queue", w->n_jobs);
-	if (w->cfg->fetch == PW_FETCH_BLPOP) {
-		/* Only memory knows blpop mode's unfinished ids, oldest first. */
-		w->leftover = pw_xcalloc(w->n_jobs + 1, sizeof *w->leftover);
-		TAILQ_FOREACH(job, &w->jobs, link)
-			w->leftover[w->n_leftover++] = pw_xstrdup(job->id);
+	if (!w->finish_waits) {
+		if (w->n_jobs > 0)
+			log_warn(NULL, "drain-timeout", "%u file(s) still in flight go back to "
+			    "the queue unless their commit lands", w->n_jobs);
+		/* What is read and waiting for its commit need not be read again. */
+		if (!w->failed)
+			batch_flush_all(w);
+		if (w->cfg->fetch == PW_FETCH_BLPOP) {
+			/* Only memory knows blpop mode's unfinished ids, oldest first
+			 * (the requeue drops those that end final meanwhile). */
+			w->leftover = pw_xcalloc(w->n_jobs + 1, sizeof *w->leftover);
+			TAILQ_FOREACH(job, &w->jobs, link)
+				w->leftover[w->n_leftover++] = pw_xstrdup(job->id);
+		}
 	}
+	/*
+	 * A commit in flight may land later: requeued now, its uploads could
+	 * be taken and committed again by another worker before it does.  So
+	 * its uploads wait for it (the store's retries bound the wait); the
+	 * others stop now.
+	 */
+	if (batch_settling(w)) {
+		if (!w->finish_waits) {
+			log_info(NULL, "drain", "waiting for the commits in flight");
+			w->finish_waits = true;
+			cancel_unsealed(w);
+		}
+		return;
+	}
+	w->finish_waits = false;
+	w->state = WORKER_REQUEUEING;
 	cancel_all(w);
 	send_requeue(w);
 	evtimer_add(w->giveup_ev, &tv);
@@ -441,6 +483,8 @@ worker_finish(struct pw_worker *w)
 	pw_queue_destroy(w->queue);
 	pw_source_destroy(w->source);
 	batch_close_all(w);
+	pw_remotes_destroy(w->remotes);
+	pw_http_destroy(w->http);
 	event_free(w->fatal_ev);
 	event_free(w->sigterm_ev);
 	event_free(w->sigint_ev);
@@ -464,6 +508,18 @@ pw_worker_run(const struct pw_config *cfg)
 	signal(SIGPIPE, SIG_IGN);	/* hiredis writes without MSG_NOSIGNAL */
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 	worker_init(&w, cfg);
+	/* One libcurl multi handle for the S3 lake and remote uploads. */
+	if ((strncmp(cfg->lake, "s3://", 5) == 0 || cfg->n_source_hosts > 0) &&
+	    (w.http = pw_http_create(w.base, HTTP_CONNECTIONS, HTTP_HOST_CONNECTIONS,
+	    &err)) == NULL) {
+		log_error(NULL, "http", "%s", err.msg);
+		worker_finish(&w);
+		return 2;
+	}
+	if (cfg->n_source_hosts > 0) {
+		w.remotes = pw_remotes_create(w.base, w.http, cfg, (pw_remote_getenv_fn)getenv);
+		pw_source_set_remotes(w.source, w.remotes);
+	}
 	/* Before the signal handlers: stopping then has nothing to save. */
 	if (batch_open_all(&w, &err) == -1) {
 		log_error(NULL, "table", "%s", err.msg);

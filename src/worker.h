@@ -140,6 +140,7 @@ struct pw_worker {
 	struct pw_queue *queue;
 	struct pw_source *source;
 	struct pw_http *http;		/* libcurl multi on the loop, when needed */
+	struct pw_remotes *remotes;	/* uploads at URLs, when allowed */
 	struct pw_store *store;		/* the lake */
 	struct pw_error open_err;
 	bool probing, probe_failed;	/* pw_store_probe() at start */
@@ -164,6 +165,7 @@ struct pw_worker {
 	bool drain_expired;		/* the drain timeout passed */
 	bool failed;			/* the lake failed: exit 1 */
 	bool queue_dry;			/* --exit-when-idle: the last fetch found nothing */
+	bool finish_waits;		/* finish_drain() waits for commits in flight */
 
 	struct event *sigterm_ev, *sigint_ev;
 	struct event *drain_ev;		/* drain timeout */
@@ -195,6 +197,9 @@ void batch_add(struct job *job);
 void batch_drop_job(struct job *job);
 /* Commit every batch now (or once the commit in flight is done). */
 void batch_flush_all(struct pw_worker *w);
+/* A sealed batch may still commit: its uploads must not be requeued yet,
+ * or another worker could commit them again before this commit lands. */
+bool batch_settling(const struct pw_worker *w);
 /* Encoded bytes wait for the store past --stage-memory: take no more. */
 bool batch_store_behind(struct pw_worker *w);
 /* Throw away every uncommitted batch (the worker is stopping on a failure). */
@@ -208,5 +213,7 @@ void worker_insert(struct pw_worker *w, struct job *job);
 void worker_fatal(struct pw_worker *w, const struct pw_error *err);
 /* Draining or dry: commit at once when nothing else can join a batch. */
 void worker_batch_ready(struct pw_worker *w);
+/* A commit ended: a stop that waited for it goes on. */
+void worker_commits_settled(struct pw_worker *w);
 
 #endif

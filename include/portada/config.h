@@ -41,6 +41,8 @@ struct pw_config {
 	enum pw_status_scheme status_scheme;
 	char **ingest_roots;
 	size_t n_ingest_roots;
+	char **source_hosts;		/* --allow-source-host: URLs allowed as file_path */
+	size_t n_source_hosts;
 	char *queue_key;		/* files:all */
 	char *processing_prefix;	/* files:processing: */
 	char *hash_prefix;		/* file: */

@@ -68,6 +68,8 @@ void pw_http_destroy(struct pw_http *h);
 /* Start a request; done() comes from the event loop, never from here. */
 struct pw_http_req *pw_http_start(struct pw_http *h, const struct pw_http_opts *o,
     const struct pw_http_events *ev, void *arg, struct pw_error *err);
+/* The response's status, once its headers came (from data(), say); 0 before. */
+long pw_http_status(const struct pw_http_req *r);
 /* Go on after a PW_HTTP_PAUSE from a body or data callback. */
 void pw_http_resume(struct pw_http_req *r);
 /* Stop and free without calling done(). */

@@ -106,12 +106,30 @@ struct pw_s3_upload *pw_s3_upload_open(struct pw_s3 *s3, const char *key, size_t
     unsigned max_inflight, pw_s3_done_fn done, void *arg);
 void pw_s3_upload_write(struct pw_s3_upload *u, const void *p, size_t n);
 size_t pw_s3_upload_buffered(const struct pw_s3_upload *u);
+/* Of those, the bytes in whole parts waiting for the store (not the part
+ * being filled, which only more writing or close() sends). */
+size_t pw_s3_upload_backlog(const struct pw_s3_upload *u);
 void pw_s3_upload_close(struct pw_s3_upload *u);
 /* Free; an upload still running is aborted on the store, without done(). */
 void pw_s3_upload_free(struct pw_s3_upload *u);
 
 /* Pure, for tests: the texts of every <tag>...</tag> in xml, XML entities
  * decoded, in order.  Returns the count; *out is NULL-terminated, caller frees. */
+/*
+ * A signed GET of the whole key (the configured prefix is not added), for
+ * a caller that streams the body itself (remote.c): the URL and the
+ * headers, "Name: value", h[0..n).  Valid for minutes (the signature's
+ * time): sign again for each attempt.  Free with pw_s3_signed_finish().
+ */
+struct pw_s3_signed {
+	char	*url;
+	char	*h[4];
+	size_t	 n;
+};
+int pw_s3_sign_get(const struct pw_s3 *s3, const char *key, struct pw_s3_signed *out,
+    struct pw_error *err) PW_MUST_CHECK;
+void pw_s3_signed_finish(struct pw_s3_signed *s);
+
 size_t pw_s3_xml_values(const char *xml, size_t len, const char *tag, char ***out);
 
 #endif

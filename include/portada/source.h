@@ -35,10 +35,13 @@ struct pw_read_events {
 
 struct pw_source *pw_source_create(struct event_base *base, const struct pw_config *cfg);
 void pw_source_destroy(struct pw_source *src);
+/* Read file_paths that are URLs with rs (remote.h); without, they fail. */
+struct pw_remotes;
+void pw_source_set_remotes(struct pw_source *src, struct pw_remotes *rs);
 
 /*
- * Resolve file_path, check that it lies in an ingest root and is a regular
- * file, and open it.  Errors name the path: "file not found: /app/...",
+ * A URL goes to remote.h.  Otherwise resolve file_path, check that it lies
+ * in an ingest root and is a regular file, and open it.  Errors name the path: "file not found: /app/...",
  * "file_path /etc/passwd is outside the ingest roots (...)", "file_path is
  * a directory: ...".
  */

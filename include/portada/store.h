@@ -89,7 +89,9 @@ struct pw_store_writer *pw_store_writer_open(struct pw_store *st, const char *ke
     pw_store_done_fn done, void *arg);
 void pw_store_writer_write(struct pw_store_writer *w, const void *p, size_t n);
 size_t pw_store_writer_buffered(const struct pw_store_writer *w);
-/* All writers' buffered bytes: how far the store is behind. */
+/* How far the store is behind: bytes of whole parts waiting to be taken,
+ * over all writers (not the parts being filled, which more writing sends:
+ * a reader paused on this must not be what holds it up). */
 size_t pw_store_buffered(const struct pw_store *st);
 uint64_t pw_store_writer_size(const struct pw_store_writer *w);
 void pw_store_writer_close(struct pw_store_writer *w);

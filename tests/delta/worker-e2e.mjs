@@ -14,8 +14,13 @@
 //       --worker-id ID[,ID...] --t0 MS --t1 MS --tables TABLES-DIR
 //       compares Redis, the Delta logs and DIR/NAME/<table>.ndjson (the
 //       dump) / <table>.check.json (delta-check --json) with the fixtures.
+//       (--paths FILE: file_path as rewritten by "remote").
 //       Exit 0 if everything matches, 1 otherwise (every mismatch names the
 //       file id, the record index or entity name, and the column).
+//
+//   node worker-e2e.mjs remote --dir DIR --socket SOCK --http URL/ --s3 URL/
+//       points the queued uploads' file_path at URLs under the two bases,
+//       in turn, and writes DIR/paths.json.
 //
 // The expected rows are computed here from the rules of
 // include/portada/rows.h, written from the rules (not from src/rows.c):
@@ -816,6 +821,7 @@ async function verify(args) {
   const byId = new Map(files.map((f) => [f.id, f]))
   const errors = []
   const err = (msg) => errors.push(msg)
+  const paths = args.paths ? JSON.parse(fs.readFileSync(args.paths, 'utf8')) : null
 
   // The fixtures are what the manifest says (a generator bug shows here).
   const expectedRows = new Map() // id -> array of {record, parsed}
@@ -944,7 +950,8 @@ async function verify(args) {
       for (let k = 0; k < flat.length; k += 2) h[flat[k]] = flat[k + 1]
       const w = `file ${f.id} (${f.sourceFilename}, ${f.fileType})`
       for (const [k, v] of Object.entries(f.hash)) {
-        if (k !== 'status' && h[k] !== v) err(`${w}: hash field ${k} is ${show(h[k])}, the producer wrote ${show(v)}`)
+        const want = k === 'file_path' && paths ? paths[f.id] : v
+        if (k !== 'status' && h[k] !== want) err(`${w}: hash field ${k} is ${show(h[k])}, the producer wrote ${show(want)}`)
       }
       if (f.kind === 'bad') {
         if (h.status !== '-1') err(`${w}: status ${show(h.status)}, expected "-1" (the file must fail)`)
@@ -1124,6 +1131,32 @@ async function verify(args) {
   return 0
 }
 
+// ------------------------------------------------------------------ remote
+
+// Point every queued upload's file_path at a URL instead, alternating
+// between the two bases (the file's path under DIR/ingest appended), and
+// keep the map in DIR/paths.json for verify --paths.
+async function remote(args) {
+  const dir = path.resolve(args.dir)
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'))
+  const bases = [args.http, args.s3]
+  const map = {}
+  const r = await redisConnect(args.socket)
+  try {
+    // An s3:// URL holds the key as it is (as the AWS tools take it); an
+    // http:// URL is percent-encoded.
+    manifest.files.forEach((f, k) => {
+      const parts = path.relative(manifest.ingest, f.path).split(path.sep)
+      const base = bases[k % 2]
+      map[f.id] = base + (base.startsWith('s3://') ? parts : parts.map(encodeURIComponent)).join('/')
+    })
+    for (const f of manifest.files) await r.cmd('HSET', f.key, 'file_path', map[f.id])
+  } finally {
+    r.close()
+  }
+  fs.writeFileSync(path.join(dir, 'paths.json'), JSON.stringify(map))
+}
+
 // ------------------------------------------------------------------ main
 
 const args = parseArgs(process.argv.slice(2))
@@ -1133,6 +1166,9 @@ try {
     process.exit(0)
   } else if (args._[0] === 'verify') {
     process.exit(await verify(args))
+  } else if (args._[0] === 'remote') {
+    await remote(args)
+    process.exit(0)
   }
   console.error('usage: worker-e2e.mjs gen --dir DIR [--seed N] | verify --dir DIR --run NAME --lake LAKE --socket SOCK --worker-id ID --t0 MS --t1 MS --tables DIR')
   process.exit(2)

@@ -24,6 +24,10 @@
 #   s3-faults: through PW_S3_FAULTY_ENDPOINT (dropped connections before
 #              and after the server did the work, 503 SlowDown, delays),
 #              --stage-bytes 16k --commit-max-files 5
+#   s3-sources: the uploads' file_path are URLs: every other one on a file
+#              server with faults (tests/s3/http-source.mjs: bodies cut
+#              half way, 503, stalls, slow bodies), the rest s3:// objects
+#              read through the faulty endpoint
 # and the lake is copied to a local directory by s3-mirror.mjs (AWS's own
 # signer, not src/s3.c) before the same checks.
 # PW_E2E_SEED=N changes the fixtures; PW_E2E_KEEP=1 keeps the temp dir.
@@ -103,6 +107,14 @@ run() {
 	[ "$(cli FLUSHALL)" = OK ] || fail "FLUSHALL"
 	cli --pipe <"$tmp/queue.resp" >"$out/pipe.txt" 2>&1 || { cat "$out/pipe.txt" >&2; fail "redis-cli --pipe"; }
 	grep -q 'errors: 0,' "$out/pipe.txt" || { cat "$out/pipe.txt" >&2; fail "queueing the uploads"; }
+	paths_opt=
+	if [ "$name" = s3-sources ]; then
+		node "$here/worker-e2e.mjs" remote --dir "$tmp" --socket "$sock" \
+			--http "http://127.0.0.1:$http_port/" --s3 "s3://lake/e2e-$$-src/" ||
+			fail "pointing the uploads at URLs"
+		cp "$tmp/paths.json" "$out/paths.json"
+		paths_opt="--paths $out/paths.json"
+	fi
 	t0=$(now_ms)
 	if [ -z "${PW_S3_ENDPOINT:-}" ]; then
 		ids=e2e-$name
@@ -114,7 +126,7 @@ run() {
 		ids=e2e-$name-a,e2e-$name-b
 		prefix=e2e-$$-$name
 		endpoint=$PW_S3_ENDPOINT
-		[ "$name" != s3-faults ] || endpoint=$PW_S3_FAULTY_ENDPOINT
+		[ "$name" = s3 ] || endpoint=$PW_S3_FAULTY_ENDPOINT
 		for w in a b; do
 			AWS_ENDPOINT_URL=$endpoint AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER \
 			AWS_REGION=us-east-1 TZ=$tz timeout -k 5 120 "$worker" --redis "unix://$sock" \
@@ -147,7 +159,7 @@ run() {
 		[ $crc -le 1 ] || fail "run $name: delta-check $t exited $crc"
 	done
 	node "$here/worker-e2e.mjs" verify --dir "$tmp" --run "$name" --lake "$lake" \
-		--socket "$sock" --worker-id "$ids" --t0 "$t0" --t1 "$t1" --tables "$tables" ||
+		--socket "$sock" --worker-id "$ids" --t0 "$t0" --t1 "$t1" --tables "$tables" $paths_opt ||
 		{ PW_E2E_KEEP=1; fail "run $name (worker log: $out/worker.log)"; }
 }
 
@@ -164,6 +176,26 @@ else
 		{ cat "$tmp/plain.log" >&2; fail "a store without conditional writes: exit $rc"; }
 	run s3 KIR-14
 	run s3-faults HST10 --stage-bytes 16k --commit-max-files 5
+	# The uploads themselves at URLs: every other one from the faulty HTTP
+	# server, the rest from the bucket through the faulty S3 endpoint.
+	node "$PW_S3_MIRROR" put "$PW_S3_ENDPOINT" lake "e2e-$$-src/" "$tmp/ingest" ||
+		fail "putting the uploads into S3"
+	mkfifo "$tmp/http.in"
+	node "$here/../s3/http-source.mjs" "$tmp/ingest" <"$tmp/http.in" >"$tmp/http.port" \
+		2>"$tmp/http.log" &
+	http_pid=$!
+	exec 4>"$tmp/http.in"
+	for _ in $(seq 1 100); do
+		grep -q '^port ' "$tmp/http.port" 2>/dev/null && break
+		sleep 0.1
+	done
+	http_port=$(sed -n 's/^port //p' "$tmp/http.port")
+	[ -n "$http_port" ] || fail "the HTTP file server did not start"
+	run s3-sources UTC --allow-source-host "127.0.0.1:$http_port" --allow-source-host s3://lake \
+		--stage-bytes 64k
+	exec 4>&-
+	wait "$http_pid"
+	cat "$tmp/http.log" >&2
 fi
 
 echo "worker-e2e: OK (2 runs, $(($(date +%s) - start)) s)"

@@ -133,9 +133,11 @@ sigterm_run(char **ids, size_t n, const char *drain_timeout, const char *fetch,
 	char *st;
 
 	ck_assert_ptr_nonnull(started);
-	/* Commits right after reading, so that files are mid-read at any moment. */
+	/* Commits right after reading, and small chunks, so that files are
+	 * mid-read at any moment (what is read by the stop is committed). */
 	h_worker_start(w, "term", "--max-inflight", "20", "--drain-timeout", drain_timeout,
-	    "--block-timeout", "1s", "--fetch", fetch, "--commit-interval-ms", "1", NULL);
+	    "--block-timeout", "1s", "--fetch", fetch, "--commit-interval-ms", "1",
+	    "--read-chunk", "4k", NULL);
 	ck_assert_msg(h_worker_wait_event(w, "done", 1, 60), "no file done");
 	h_worker_signal(w, SIGTERM);
 	ck_assert_int_eq(h_worker_wait(w, 60), 0);

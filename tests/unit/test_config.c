@@ -188,6 +188,7 @@ set_every_variable(void)
 	env_set("PORTADA_READ_CHUNK", "4k");
 	env_set("PORTADA_LAKE", "/srv/lake env");
 	env_set("PORTADA_TABLE_SPECS", "/etc/a.json:/etc/b.json");
+	env_set("PORTADA_ALLOW_SOURCE_HOSTS", "files.example.org,s3://raw-uploads,127.0.0.1:8080");
 	env_set("PORTADA_COMMIT_INTERVAL_MS", "250");
 	env_set("PORTADA_COMMIT_MAX_FILES", "50");
 	env_set("PORTADA_STAGE_BYTES", "256k");
@@ -228,6 +229,9 @@ START_TEST(every_variable)
 	ck_assert_uint_eq(cfg.n_table_specs, 2);
 	ck_assert_str_eq(cfg.table_specs[0], "/etc/a.json");
 	ck_assert_str_eq(cfg.table_specs[1], "/etc/b.json");
+	ck_assert_uint_eq(cfg.n_source_hosts, 3);
+	ck_assert_str_eq(cfg.source_hosts[1], "s3://raw-uploads");
+	ck_assert_str_eq(cfg.source_hosts[2], "127.0.0.1:8080");
 	ck_assert_uint_eq(cfg.commit_interval_ms, 250);
 	ck_assert_uint_eq(cfg.commit_max_files, 50);
 	ck_assert_uint_eq(cfg.stage_bytes, 256u << 10);
@@ -471,13 +475,17 @@ static const struct bad_case bad_cases[] = {
 	  "--block-timeout: '50ms' is out of range (0.1 to 3600 seconds)" },
 	{ "PORTADA_BLOCK_TIMEOUT", "2 s", { NULL },
 	  "PORTADA_BLOCK_TIMEOUT: expected a duration such as 25s or 500ms, got '2 s'" },
-	{ NULL, NULL, { "--lake=" }, "--lake: expected a directory, got ''" },
+	{ NULL, NULL, { "--lake=" }, "--lake: expected a directory or s3://bucket/prefix, got ''" },
 	{ NULL, NULL, { "--codec=lz4" },
 	  "--codec: expected one of zstd|snappy|gzip|none, got 'lz4'" },
 	{ NULL, NULL, { "--commit-interval-ms=0" },
 	  "--commit-interval-ms: '0' is out of range (1 to 3600000)" },
 	{ NULL, NULL, { "--commit-max-files=100001" },
 	  "--commit-max-files: '100001' is out of range (1 to 100000)" },
+	{ NULL, NULL, { "--allow-source-host=http://x/y" }, "--allow-source-host: expected a "
+	  "host name, host:port or s3://bucket, got 'http://x/y'" },
+	{ "PORTADA_ALLOW_SOURCE_HOSTS", "a,,b", { NULL }, "PORTADA_ALLOW_SOURCE_HOSTS: expected "
+	  "a host name, host:port or s3://bucket, got ''" },
 	{ "PORTADA_TABLE_SPECS", "a.json::b.json", { NULL },
 	  "PORTADA_TABLE_SPECS: empty table spec file name" },
 	{ NULL, NULL, { "--reconcile-interval=0.5" },
