@@ -31,6 +31,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "portada/http.h"
 #include "portada/lake.h"
@@ -466,6 +467,10 @@ batch_drop_job(struct job *job)
 	}
 	pw_table_file_destroy(job->own);
 	job->own = NULL;
+	if (job->raw != NULL) {
+		pw_store_writer_abort(job->raw);
+		job->raw = NULL;
+	}
 	release_slot(job);
 	release_spool(job);
 }
@@ -494,6 +499,111 @@ on_file_done(void *arg, const struct pw_error *err)
 	pump(b);
 }
 
+/* ---- the raw archive ---- */
+
+#define RAW_KEY_MAX	1024
+
+/* Append one path component of a raw key to out: safe characters kept,
+ * others %XX, so a user name cannot climb out of raw/ or make odd keys.
+ * -1 if it does not fit. */
+static int
+key_part(char *out, size_t *len, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	bool dots = strspn(s, ".") == strlen(s);	/* "", ".", ".." */
+
+	if (*s == '\0')
+		s = "_";
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (*len + 4 >= RAW_KEY_MAX)
+			return -1;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || (c == '.' && !dots)) {
+			out[(*len)++] = (char)c;
+		} else {
+			out[(*len)++] = '%';
+			out[(*len)++] = hex[c >> 4];
+			out[(*len)++] = hex[c & 15];
+		}
+	}
+	out[*len] = '\0';
+	return 0;
+}
+
+static const char *
+raw_ext(const struct job *job)
+{
+	static const char *const exts[] = { ".json", ".yaml", ".yml" };
+	const char *names[] = { job->file_path, job->source_filename };
+
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = names[i] != NULL ? strlen(names[i]) : 0;
+
+		for (size_t k = 0; k < 3; k++) {
+			size_t e = strlen(exts[k]);
+
+			if (n > e && strcasecmp(names[i] + n - e, exts[k]) == 0)
+				return exts[k] + 1;
+		}
+	}
+	return job->is_yaml ? "yaml" : "json";
+}
+
+static void
+on_raw_stored(void *arg, const struct pw_store_result *res)
+{
+	struct job *job = arg;
+	struct pw_error err;
+
+	job->raw = NULL;
+	if (res->status != PW_STORE_OK) {
+		err = res->error;
+		pw_error_prefix(&err, "raw archive of %s", job->id);
+		worker_fatal(job->w, &err);
+		return;
+	}
+	batch_add(job);
+}
+
+int
+batch_archive_open(struct job *job, struct pw_error *err)
+{
+	char key[RAW_KEY_MAX + 16];
+	size_t n = 4;
+
+	memcpy(key, "raw/", 5);
+	if (key_part(key, &n, job->file_type) == -1)
+		goto too_long;
+	key[n++] = '/';
+	if (key_part(key, &n, job->user != NULL ? job->user : "") == -1)
+		goto too_long;
+	key[n++] = '/';
+	key[n] = '\0';
+	if (pw_store_mkdir(job->w->store, key, err) == -1) {
+		job->storage_failed = true;	/* the lake's fault, not the upload's */
+		return -1;
+	}
+	if (key_part(key, &n, job->id) == -1)
+		goto too_long;
+	snprintf(key + n, sizeof key - n, ".%s", raw_ext(job));
+	job->raw = pw_store_writer_open(job->w->store, key, on_raw_stored, job);
+	return 0;
+
+too_long:
+	pw_error_set(err, "raw archive of %s: its file_type, user and id make a key longer "
+	    "than %d bytes", job->id, RAW_KEY_MAX);
+	return -1;
+}
+
+void
+batch_archive_write(struct job *job, const char *buf, size_t len)
+{
+	if (job->raw != NULL)
+		pw_store_writer_write(job->raw, buf, len);
+}
+
 void
 batch_add(struct job *job)
 {
@@ -503,6 +613,11 @@ batch_add(struct job *job)
 
 	if (w->failed)
 		return;		/* stopping: the job is cancelled and requeued */
+	if (job->raw != NULL) {
+		/* The copy first: "done" means archived too.  Back here after. */
+		pw_store_writer_close(job->raw);
+		return;
+	}
 	if (job->own != NULL) {
 		if (pw_table_file_finish(job->own, on_file_done, b, &err) == -1) {
 			pw_error_prefix(&err, "table %s", pw_table_name(b->table));

@@ -92,6 +92,9 @@ static const struct opt opts[] = {
 	  "a file_path may be an http:// or https:// URL on HOST (or HOST:PORT), or s3://HOST "
 	  "for a bucket; repeatable, the variable is comma-separated (default: none, only "
 	  "local files)" },
+	{ "archive-raw", "PORTADA_ARCHIVE_RAW", OPT_BOOL, OFF(archive_raw), 0, 0, NULL,
+	  "also keep each committed upload unchanged in the lake, as "
+	  "raw/<file_type>/<user>/<file id>.<ext>" },
 	{ "table-spec", "PORTADA_TABLE_SPECS", OPT_SPECIAL, 0, 0, 0, "FILE",
 	  "a JSON table spec replacing the built-in one for its kind of file; repeatable, the "
 	  "variable is colon-separated" },

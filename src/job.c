@@ -183,6 +183,7 @@ on_data(void *arg, const char *buf, size_t len, struct pw_error *err)
 			    "JSON, which has no such limit: %s", YAML_FILE_MAX >> 20, job->file_path);
 			return -1;
 		}
+		batch_archive_write(job, buf, len);
 		return 0;
 	}
 	switch (batch_before_chunk(job, err)) {
@@ -193,7 +194,10 @@ on_data(void *arg, const char *buf, size_t len, struct pw_error *err)
 	default:
 		return -1;
 	}
-	return pw_scan_feed(job->scan, buf, len, err);
+	if (pw_scan_feed(job->scan, buf, len, err) != 0)
+		return -1;
+	batch_archive_write(job, buf, len);
+	return 0;
 }
 
 static void
@@ -266,6 +270,10 @@ start_reading(struct job *job)
 	job->rows = pw_row_builder_create(&job->batch->spec);
 	job->rd = pw_read_open(job->w->source, job->file_path, &events, job, &err);
 	if (job->rd == NULL) {
+		job_fail(job, &err);
+		return;
+	}
+	if (job->w->cfg->archive_raw && batch_archive_open(job, &err) == -1) {
 		job_fail(job, &err);
 		return;
 	}
@@ -416,6 +424,7 @@ on_load(struct pw_redis *r, redisReply *reply, void *arg)
 		return;
 	}
 	file_type = hash_field(reply, "file_type");
+	job->file_type = pw_xstrdup(file_type != NULL ? file_type : "");
 	job->file_path = pw_xstrdup(hash_field(reply, "file_path") != NULL ?
 	    hash_field(reply, "file_path") : "");
 	if (pw_file_kind_parse(file_type, &job->kind, &entity_type, &err) != 0) {
@@ -600,6 +609,7 @@ job_free(struct job *job)
 	free(job->entity_type);
 	free(job->first_started_at);
 	free(job->file_path);
+	free(job->file_type);
 	free(job->error);
 	free(job->key);
 	free(job->id);

@@ -51,6 +51,8 @@ struct job {
 	struct event *retry_ev;
 
 	char *file_path;
+	char *file_type;		/* as the hash says, for the raw archive */
+	struct pw_store_writer *raw;	/* --archive-raw: the upload's copy */
 	enum pw_file_kind kind;
 	struct pw_read *rd;
 	struct pw_scan *scan;
@@ -191,7 +193,12 @@ int batch_stage_row(struct job *job, const struct pw_pq_value *row, struct pw_er
 /* Before a job's next chunk: 0 to go on, PW_READ_PAUSE to wait for a
  * stream slot, -1 on a failure. */
 int batch_before_chunk(struct job *job, struct pw_error *err);
-/* The job's file was read whole: its rows join the next commit. */
+/* --archive-raw: start the upload's copy (before reading), and give it
+ * each chunk the reader took. */
+int batch_archive_open(struct job *job, struct pw_error *err);
+void batch_archive_write(struct job *job, const char *buf, size_t len);
+/* The job's file was read whole: its rows join the next commit (once its
+ * raw copy is durable). */
 void batch_add(struct job *job);
 /* Free what a job holds for the table (a job that failed or is freed). */
 void batch_drop_job(struct job *job);

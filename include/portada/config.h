@@ -52,6 +52,7 @@ struct pw_config {
 	double command_timeout;
 	double reconcile_interval;
 	bool exit_when_idle;
+	bool archive_raw;		/* keep each upload under <lake>/raw/ */
 	enum pw_log_format log_format;
 	enum pw_log_level log_level;
 	size_t max_record_bytes;

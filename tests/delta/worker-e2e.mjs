@@ -14,7 +14,8 @@
 //       --worker-id ID[,ID...] --t0 MS --t1 MS --tables TABLES-DIR
 //       compares Redis, the Delta logs and DIR/NAME/<table>.ndjson (the
 //       dump) / <table>.check.json (delta-check --json) with the fixtures.
-//       (--paths FILE: file_path as rewritten by "remote").
+//       (--paths FILE: file_path as rewritten by "remote"; --raw 1: the
+//       worker ran with --archive-raw).
 //       Exit 0 if everything matches, 1 otherwise (every mismatch names the
 //       file id, the record index or entity name, and the column).
 //
@@ -979,6 +980,39 @@ async function verify(args) {
       else if (h.delta_version !== String(v)) err(`${w}: delta_version ${show(h.delta_version)}, but version ${v} of ${table} lists it`)
       const other = f.kind === 'entry' ? 'known_entities' : 'ship_entries'
       if (tables[other].idVersion.has(f.id)) err(`${w}: also listed in ${other} version ${tables[other].idVersion.get(f.id)}`)
+    }
+    // --raw: every upload done is kept, byte for byte, under
+    // raw/<file_type>/<user>/<id>.<ext> (components %-encoded but for
+    // A-Z a-z 0-9 - _ and dots); a failed one is not.
+    if (args.raw) {
+      const part = (v) => {
+        if (!v) v = '_'
+        const dots = /^\.*$/.test(v)
+        let out = ''
+        for (const b of Buffer.from(v, 'utf8')) {
+          const c = String.fromCharCode(b)
+          out += /[A-Za-z0-9_-]/.test(c) || (c === '.' && !dots) ? c : '%' + b.toString(16).toUpperCase().padStart(2, '0')
+        }
+        return out
+      }
+      const ext = (f) => {
+        for (const n of [f.path, f.sourceFilename]) {
+          const m = /\.(json|yaml|yml)$/i.exec(n ?? '')
+          if (m) return m[0].slice(1).toLowerCase()
+        }
+        return 'json'
+      }
+      let kept = 0
+      for (const f of files) {
+        const p = path.join(lake, 'raw', part(f.fileType), part(f.user), `${part(f.id)}.${ext(f)}`)
+        const there = fs.existsSync(p)
+        if (f.kind === 'bad') {
+          if (there) err(`file ${f.id}: failed, but a raw copy is at ${p}`)
+        } else if (!there) err(`file ${f.id}: no raw copy at ${p}`)
+        else if (!fs.readFileSync(p).equals(fs.readFileSync(f.path))) err(`file ${f.id}: the raw copy at ${p} differs from the upload`)
+        else kept++
+      }
+      console.log(`worker-e2e ${run}: ${kept} raw copies identical to the uploads`)
     }
     const left = await r.cmd('LLEN', 'files:all')
     if (left !== 0) err(`files:all still holds ${left} id(s)`)

@@ -5,7 +5,8 @@
 # the ingest API queues them, then the worker runs twice, each time on a
 # fresh lake with the keys flushed and queued again:
 #   default: default staging, TZ=KIR-14 (UTC+14)
-#   small:   --stage-bytes 16k --commit-max-files 5, TZ=HST10 (UTC-10)
+#   small:   --stage-bytes 16k --commit-max-files 5 --archive-raw, TZ=HST10
+#            (UTC-10); the raw copies are compared with the uploads
 # (the time zones would shift epoch-ms dates if the worker used local time).
 # After each run delta-check validates both tables (--expect, --dump) and
 # worker-e2e.mjs verify compares Redis, the logs and every dumped row with
@@ -108,12 +109,13 @@ run() {
 	cli --pipe <"$tmp/queue.resp" >"$out/pipe.txt" 2>&1 || { cat "$out/pipe.txt" >&2; fail "redis-cli --pipe"; }
 	grep -q 'errors: 0,' "$out/pipe.txt" || { cat "$out/pipe.txt" >&2; fail "queueing the uploads"; }
 	paths_opt=
+	case " $* " in *" --archive-raw "*) paths_opt="--raw 1" ;; esac
 	if [ "$name" = s3-sources ]; then
 		node "$here/worker-e2e.mjs" remote --dir "$tmp" --socket "$sock" \
 			--http "http://127.0.0.1:$http_port/" --s3 "s3://lake/e2e-$$-src/" ||
 			fail "pointing the uploads at URLs"
 		cp "$tmp/paths.json" "$out/paths.json"
-		paths_opt="--paths $out/paths.json"
+		paths_opt="$paths_opt --paths $out/paths.json"
 	fi
 	t0=$(now_ms)
 	if [ -z "${PW_S3_ENDPOINT:-}" ]; then
@@ -165,7 +167,7 @@ run() {
 
 if [ -z "${PW_S3_ENDPOINT:-}" ]; then
 	run default KIR-14
-	run small HST10 --stage-bytes 16k --commit-max-files 5
+	run small HST10 --stage-bytes 16k --commit-max-files 5 --archive-raw
 else
 	# A store that ignores If-None-Match is refused at start, naming why.
 	AWS_ENDPOINT_URL=$PW_S3_PLAIN_ENDPOINT AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER \
@@ -192,7 +194,7 @@ else
 	http_port=$(sed -n 's/^port //p' "$tmp/http.port")
 	[ -n "$http_port" ] || fail "the HTTP file server did not start"
 	run s3-sources UTC --allow-source-host "127.0.0.1:$http_port" --allow-source-host s3://lake \
-		--stage-bytes 64k
+		--stage-bytes 64k --archive-raw
 	exec 4>&-
 	wait "$http_pid"
 	cat "$tmp/http.log" >&2
