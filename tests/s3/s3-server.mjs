@@ -6,10 +6,11 @@
 //  - PUT with If-None-Match: * is checked here (HEAD, then 412 if the key
 //    exists), serialised with every other write, because s3rver ignores
 //    the header.
-// A second listener adds faults, one request in three, by a fixed schedule:
-// the connection dropped before forwarding, 503 SlowDown, the connection
-// dropped after s3rver did the work (the client cannot know it happened),
-// a 0.3 s delay.  A third listener is s3rver as it is, signatures checked
+// A second listener adds faults, five requests in twelve, by a fixed
+// schedule: the connection dropped before forwarding, 503 SlowDown, 500
+// InternalError, the connection dropped after s3rver did the work (the
+// client cannot know it happened), a PUT's connection cut while its body
+// is still coming (bodies over 64 KiB), a 0.3 s delay.  A third listener is s3rver as it is, signatures checked
 // but If-None-Match ignored, for the worker's check that refuses such a
 // store.  All listen on 127.0.0.1 only.  Prints
 // "port <clean port> <faulty port> <plain port>" when ready; stops on
@@ -108,14 +109,26 @@ function locked (key, fn) {
 let faultN = 0
 const handler = (faulty, plain = false) => (req, res) => {
   const chunks = []
+  const n = faulty ? faultN++ % 12 : -1
+  // Cut mid-upload: the connection goes while the client is still sending.
+  if (n === 9 && req.method === 'PUT' && Number(req.headers['content-length'] || 0) > 65536) {
+    stats.faults++
+    req.once('data', () => req.socket.destroy())
+    return
+  }
   req.on('data', (c) => chunks.push(c))
   req.on('end', async () => {
     stats.requests++
     const body = Buffer.concat(chunks)
     let dropAfter = false
     if (faulty) {
-      const n = faultN++ % 12
       if (n === 1) { stats.faults++; res.destroy(); return }
+      if (n === 6) {
+        stats.faults++
+        res.writeHead(500, { 'content-type': 'application/xml' })
+        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>')
+        return
+      }
       if (n === 4) {
         stats.faults++
         res.writeHead(503, { 'content-type': 'application/xml' })
