@@ -278,6 +278,38 @@ START_TEST(writers)
 }
 END_TEST
 
+/*
+ * How far behind the store is (what the worker's back-pressure reads):
+ * whole parts waiting count, the part being filled does not (it leaves
+ * only when more is written, so a reader paused on it would wait
+ * forever), and it all drains once the parts are up.
+ */
+START_TEST(backlog_counts_whole_parts)
+{
+	struct got w1 = { 0 };
+	struct pw_store_writer *w;
+	static char chunk[1 << 20];
+
+	w = pw_store_writer_open(st, key("part-backlog.parquet"), on_done, &w1);
+	memset(chunk, 'x', sizeof chunk);
+	for (int k = 0; k < 5; k++)
+		pw_store_writer_write(w, chunk, sizeof chunk);
+	ck_assert_uint_eq(pw_store_buffered(st), 0);	/* 5 MiB: still filling the first */
+	for (int k = 0; k < 12; k++)
+		pw_store_writer_write(w, chunk, sizeof chunk);
+	/* 17 MiB: two 8 MiB parts cut, 1 MiB filling. */
+	ck_assert_uint_eq(pw_store_buffered(st), 16u << 20);
+	for (int i = 0; i < 2000 && pw_store_buffered(st) > 0; i++)
+		event_base_loop(base, EVLOOP_ONCE);
+	ck_assert_uint_eq(pw_store_buffered(st), 0);
+	ck_assert_int_eq(w1.done, 0);
+	pending = 1;
+	pw_store_writer_close(w);
+	wait_all();
+	ck_assert_msg(w1.status == PW_STORE_OK, "%s", w1.error);
+}
+END_TEST
+
 /* S3: a writer whose upload fails while it is still written to hears of
  * it at close(), once, and never before. */
 START_TEST(failure_is_told_at_close)
@@ -368,6 +400,7 @@ main(void)
 		tcase_add_test(s3, writers);
 		tcase_add_test(s3, failure_is_told_at_close);
 		tcase_add_test(s3, probe);
+		tcase_add_test(s3, backlog_counts_whole_parts);
 		suite_add_tcase(s, s3);
 	}
 	sr = srunner_create(s);
