@@ -1398,8 +1398,10 @@ add_sizes(const json_t *v, struct pw_delta_commit *c)
 		c->add_sizes = pw_xrealloc(c->add_sizes, cap * sizeof *c->add_sizes);
 		c->add_records = pw_xrealloc(c->add_records, cap * sizeof *c->add_records);
 	}
+	/* Min/max values may hold U+0000 (the uploads' text does). */
 	if (json_is_string(stats) &&
-	    (st = json_loads(json_string_value(stats), 0, NULL)) != NULL &&
+	    (st = json_loadb(json_string_value(stats), json_string_length(stats), JSON_ALLOW_NUL,
+	    NULL)) != NULL &&
 	    json_is_integer(json_object_get(st, "numRecords")))
 		records = (int64_t)json_integer_value(json_object_get(st, "numRecords"));
 	json_decref(st);

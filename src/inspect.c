@@ -10,7 +10,10 @@
 
 #include "portada/deltalog.h"
 #include "portada/inspect.h"
+#include "portada/http.h"
 #include "portada/lake.h"
+#include "portada/log.h"
+#include "portada/store.h"
 #include "portada/table.h"
 #include "portada/tablespec.h"
 
@@ -106,13 +109,148 @@ apply(struct summary *s, uint64_t v, struct pw_delta_commit *c)
 	s->version = v;
 }
 
+/* ---- a table on S3: the store's calls, run to their end one by one ---- */
+
+struct wait {
+	bool			 done;
+	struct pw_store_result	 res;	/* names and data copied out */
+	char			**names;
+	size_t			 nnames;
+	struct pw_buf		 data;	/* a get's object (a list leaves it unset) */
+};
+
+static void
+on_store(void *arg, const struct pw_store_result *r)
+{
+	struct wait *w = arg;
+
+	w->done = true;
+	w->res = *r;
+	w->res.names = NULL;
+	w->res.data = NULL;
+	if (r->status == PW_STORE_OK && r->nnames > 0) {
+		w->names = pw_xcalloc(r->nnames, sizeof *w->names);
+		for (size_t i = 0; i < r->nnames; i++)
+			w->names[i] = pw_xstrdup(r->names[i]);
+		w->nnames = r->nnames;
+	}
+	if (r->status == PW_STORE_OK && r->len > 0 && w->data.limit > 0 &&
+	    pw_buf_append(&w->data, r->data, r->len) == -1)
+		pw_fatal("out of memory reading a log entry");
+}
+
+static void
+run(struct event_base *base, struct wait *w)
+{
+	while (!w->done)
+		if (event_base_loop(base, EVLOOP_ONCE) == -1)
+			pw_fatal("the event loop failed");
+}
+
+static int
+load_store(struct event_base *base, struct pw_store *st, const char *url, const char *table,
+    struct summary *s, struct pw_error *err)
+{
+	struct pw_delta_log_name ln;
+	struct wait w;
+	char prefix[1024], key[1100], name[PW_DELTA_VERSION_NAME_SIZE];
+	bool any = false;
+	uint64_t max = 0;
+	int rc = -1;
+
+	snprintf(prefix, sizeof prefix, "%s/_delta_log/", table);
+	memset(&w, 0, sizeof w);
+	pw_store_list(st, prefix, on_store, &w);
+	run(base, &w);
+	if (w.res.status != PW_STORE_OK) {
+		*err = w.res.error;
+		goto out;
+	}
+	for (size_t i = 0; i < w.nnames; i++) {
+		if (pw_delta_log_name_parse(w.names[i], &ln) == PW_DELTA_LOG_COMMIT) {
+			if (!any || ln.version > max)
+				max = ln.version;
+			any = true;
+		}
+	}
+	if (!any) {
+		pw_error_set(err, "%s is not a Delta table (no commits in %s_delta_log/)", url, url);
+		goto out;
+	}
+	for (uint64_t v = 0; v <= max; v++) {
+		struct wait g;
+		struct pw_delta_commit c;
+
+		memset(&g, 0, sizeof g);
+		pw_buf_init(&g.data, (size_t)256 << 20);
+		pw_delta_version_name(v, name);
+		snprintf(key, sizeof key, "%s%s", prefix, name);
+		pw_store_get(st, key, (size_t)256 << 20, on_store, &g);
+		run(base, &g);
+		if (g.res.status == PW_STORE_MISSING)
+			pw_error_set(err, "%s: version %" PRIu64 " is missing (checkpoints and "
+			    "cleaned-up logs are not read)", url, v);
+		else if (g.res.status != PW_STORE_OK)
+			*err = g.res.error;
+		else if (pw_delta_commit_parse((const char *)g.data.data, g.data.len, &c, err) == 0) {
+			apply(s, v, &c);
+			pw_delta_commit_finish(&c);
+			pw_buf_finish(&g.data);
+			continue;
+		} else
+			pw_error_prefix(err, "%s/%s", url, key);
+		pw_buf_finish(&g.data);
+		goto out;
+	}
+	rc = 0;
+out:
+	pw_lake_names_free(w.names, w.nnames);
+	return rc;
+}
+
+/* s3://bucket/prefix/table: the store at the prefix, and the table in it. */
+static int
+load_s3(const char *url, struct summary *s, struct pw_error *err)
+{
+	struct event_base *base = event_base_new();
+	struct pw_http *http = NULL;
+	struct pw_store *st = NULL;
+	char *lake = pw_xstrdup(url), *slash;
+	size_t n = strlen(lake);
+	int rc = -1;
+
+	if (base == NULL)
+		pw_fatal("cannot create an event loop");
+	while (n > 5 && lake[n - 1] == '/')
+		lake[--n] = '\0';
+	slash = strrchr(lake + 5, '/');
+	if (slash == NULL) {
+		pw_error_set(err, "%s: expected s3://bucket[/prefix]/<table>", url);
+		goto out;
+	}
+	*slash = '\0';
+	if ((http = pw_http_create(base, 16, 16, err)) == NULL ||
+	    (st = pw_store_open(base, http, lake, (pw_store_getenv_fn)getenv, err)) == NULL)
+		goto out;
+	rc = load_store(base, st, url, slash + 1, s, err);
+out:
+	pw_store_close(st);
+	pw_http_destroy(http);
+	event_base_free(base);
+	free(lake);
+	return rc;
+}
+
 static int
 load(const char *dir, struct summary *s, struct pw_error *err)
 {
-	char *logdir = pw_lake_join(dir, "_delta_log");
+	char *logdir;
 	struct pw_table_log log;
 	int rc = -1;
 
+	if (strncmp(dir, "s3://", 5) == 0)
+		return load_s3(dir, s, err);
+	logdir = pw_lake_join(dir, "_delta_log");
 	if (pw_table_log_scan(logdir, &log, err) == -1)
 		goto out;
 	if (!log.any) {
@@ -261,7 +399,8 @@ pw_inspect_main(int argc, char **argv)
 			dir = NULL, i = argc;
 	}
 	if (dir == NULL) {
-		fprintf(stderr, "usage: portada-worker inspect [--json] <table-dir>\n");
+		fprintf(stderr, "usage: portada-worker inspect [--json] <table-dir | "
+		    "s3://bucket/prefix/table>\n");
 		return 2;
 	}
 	if (pw_inspect(dir, json, stdout, &err) == -1) {

@@ -1,7 +1,8 @@
 /*
  * inspect: `portada-worker inspect [--json] <table-dir>`, a Delta table at
  * a glance: version, schema, live files, rows and bytes, the last commits.
- * It reads the JSON log only (as the worker does).
+ * It reads the JSON log only (as the worker does).  The table may be
+ * s3://bucket/prefix/<table>, read with the AWS_* variables.
  */
 #ifndef PORTADA_INSPECT_H
 #define PORTADA_INSPECT_H

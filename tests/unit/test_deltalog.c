@@ -1097,12 +1097,33 @@ START_TEST(parse_our_own_commit)
 	ck_assert(!commit.metadata.fields[0].nullable);
 	ck_assert_uint_eq(commit.nadd, 2);
 	ck_assert_str_eq(commit.add_paths[0], "part%201.parquet");
+	ck_assert_int_eq(commit.add_records[1], 2);
+	ck_assert_uint_eq(commit.add_sizes[1], 300);
 	ck_assert_uint_eq(commit.ntxns, 1);
 	ck_assert_str_eq(commit.txns[0].app_id, "worker-1");
 	ck_assert_int_eq(commit.txns[0].version, 7);
 	ck_assert_uint_eq(commit.nsource_ids, 2);
 	ck_assert_str_eq(commit.source_ids[1], "2-\"x\"");
 	ck_assert_int_eq(pw_delta_check_writable(&commit.protocol, &commit.metadata, &err), 0);
+}
+END_TEST
+
+/* numRecords is read from stats whose min or max holds U+0000 (upload
+ * text may), which a plain JSON parse of the stats string refuses. */
+START_TEST(parse_stats_with_nul)
+{
+	static const struct pw_delta_field f[] = { { "t", PW_PQ_STRING, true, NULL } };
+	struct pw_pq_col_stats c[1] = {
+		{ .has_min_max = true, .min_s = { "a\0b", 3 }, .max_s = { "z\0", 2 } },
+	};
+	struct pw_pq_file_stats s = { 7, 100, 1, c };
+	struct pw_delta_add add = { .path = "p.parquet", .size = 100, .modification_ms = 5,
+	    .fields = f, .nfields = 1, .stats = &s };
+
+	ck_assert_int_eq(pw_delta_append_add(&b, &add, &err), 0);
+	parse_ok(text());
+	ck_assert_uint_eq(commit.nadd, 1);
+	ck_assert_int_eq(commit.add_records[0], 7);
 }
 END_TEST
 
@@ -1513,6 +1534,7 @@ deltalog_suite(void)
 	tcase_add_test(tc, parse_deltars);
 	tcase_add_test(tc, parse_databricks);
 	tcase_add_test(tc, parse_our_own_commit);
+	tcase_add_test(tc, parse_stats_with_nul);
 	tcase_add_test(tc, parse_line_handling);
 	tcase_add_loop_test(tc, parse_refusals, 0, NELEM(bad_commits));
 	tcase_add_test(tc, parse_other_actions);
