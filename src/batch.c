@@ -36,6 +36,7 @@
 #include "portada/http.h"
 #include "portada/lake.h"
 #include "portada/log.h"
+#include "portada/sigv4.h"
 #include "portada/store.h"
 #include "worker.h"
 
@@ -180,6 +181,13 @@ batch_open_all(struct pw_worker *w, struct pw_error *err)
 			if (pw_table_spec_parse(text, strlen(text), "(built in)", &b->spec,
 			    err) == -1)
 				return -1;
+		}
+	}
+	for (size_t i = 0; i < 2 && cfg->archive_raw; i++) {
+		if (strcmp(w->batches[i]->spec.table, "raw") == 0) {
+			pw_error_set(err, "--archive-raw keeps uploads in <lake>/raw/, so no table may "
+			    "be called raw");
+			return -1;
 		}
 	}
 	if (strcmp(w->batches[0]->spec.table, w->batches[1]->spec.table) == 0) {
@@ -502,32 +510,48 @@ on_file_done(void *arg, const struct pw_error *err)
 /* ---- the raw archive ---- */
 
 #define RAW_KEY_MAX	1024
+#define RAW_PART_MAX	200	/* encoded bytes of one component: a file name fits */
 
 /* Append one path component of a raw key to out: safe characters kept,
  * others %XX, so a user name cannot climb out of raw/ or make odd keys.
- * -1 if it does not fit. */
+ * A long one is cut and given a hash of the whole, so keys stay distinct
+ * and within file name limits.  -1 if it does not fit. */
 static int
 key_part(char *out, size_t *len, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	bool dots = strspn(s, ".") == strlen(s);	/* "", ".", ".." */
+	char part[RAW_PART_MAX + 4], sum[PW_SIGV4_HEX_SIZE];
+	size_t n = 0, cut = 0;
+	const char *v = *s == '\0' ? "_" : s;
 
-	if (*s == '\0')
-		s = "_";
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
+	for (; *v != '\0'; v++) {
+		unsigned char c = (unsigned char)*v;
 
-		if (*len + 4 >= RAW_KEY_MAX)
-			return -1;
+		if (n + 3 > RAW_PART_MAX)
+			break;
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		    c == '-' || c == '_' || (c == '.' && !dots)) {
-			out[(*len)++] = (char)c;
+			part[n++] = (char)c;
 		} else {
-			out[(*len)++] = '%';
-			out[(*len)++] = hex[c >> 4];
-			out[(*len)++] = hex[c & 15];
+			part[n++] = '%';
+			part[n++] = hex[c >> 4];
+			part[n++] = hex[c & 15];
 		}
+		if (n <= RAW_PART_MAX - 20)
+			cut = n;	/* where a hash would go */
 	}
+	if (*v != '\0') {
+		pw_sigv4_sha256_hex(s, strlen(s), sum);
+		n = cut;
+		part[n++] = '~';
+		memcpy(part + n, sum, 16);
+		n += 16;
+	}
+	if (*len + n + 1 >= RAW_KEY_MAX)
+		return -1;
+	memcpy(out + *len, part, n);
+	*len += n;
 	out[*len] = '\0';
 	return 0;
 }
@@ -536,7 +560,7 @@ static const char *
 raw_ext(const struct job *job)
 {
 	static const char *const exts[] = { ".json", ".yaml", ".yml" };
-	const char *names[] = { job->file_path, job->source_filename };
+	const char *names[] = { job->shown_path, job->source_filename };
 
 	for (size_t i = 0; i < 2; i++) {
 		size_t n = names[i] != NULL ? strlen(names[i]) : 0;

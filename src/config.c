@@ -301,7 +301,7 @@ add_hosts(struct pw_config *cfg, const char *value, int from_env, struct pw_erro
 			end = p + strlen(p);
 		size_t n = (size_t)(end - p), skip = n > 5 && strncmp(p, "s3://", 5) == 0 ? 5 : 0;
 
-		if (n == skip || memchr(p + skip, '/', n - skip) != NULL) {
+		if (n == skip || strcspn(p + skip, "/, \t") < n - skip) {
 			pw_error_set(err, "expected a host name, host:port or s3://bucket, got '%.*s'",
 			    (int)(end - p), p);
 			return -1;

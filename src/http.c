@@ -19,6 +19,8 @@
 #include "portada/http.h"
 #include "portada/log.h"
 
+#define CONNECT_TIMEOUT_MS	10000L	/* a host that does not answer: retried by the caller */
+
 struct pw_http {
 	struct event_base	*base;
 	CURLM			*multi;
@@ -43,6 +45,7 @@ struct pw_http_req {
 	size_t			 body_len, body_off;
 	struct event		*resume_ev;
 	int			 in_callback;
+	int			 resuming;	/* inside curl_easy_pause(), which may call back */
 	int			 cancelled;
 	char			 errbuf[CURL_ERROR_SIZE];
 };
@@ -322,15 +325,40 @@ seek_cb(void *userp, curl_off_t offset, int origin)
 	return rc == 0 ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_FAIL;
 }
 
+/*
+ * Unpausing delivers the held data from inside curl_easy_pause().  If a
+ * callback then refuses it, curl 7.88 returns the error without arming the
+ * transfer's socket or timer again, so it would never finish: end it here.
+ */
 static void
 on_resume(evutil_socket_t fd, short what, void *arg)
 {
 	struct pw_http_req *r = arg;
+	struct pw_http *h = r->h;
+	CURLcode code;
 
 	(void)fd;
 	(void)what;
-	curl_easy_pause(r->easy, CURLPAUSE_CONT);
-	reap(r->h);
+	r->resuming = 1;
+	code = curl_easy_pause(r->easy, CURLPAUSE_CONT);
+	r->resuming = 0;
+	if (r->cancelled) {
+		req_free(r);		/* curl is off the stack now */
+	} else if (code != CURLE_OK) {
+		struct pw_http_result res;
+		char *url = NULL;
+
+		memset(&res, 0, sizeof res);
+		res.failed = 1;
+		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &res.status);
+		curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &url);
+		snprintf(res.error, sizeof res.error, "%.200s: %.250s", url != NULL ? url : "?",
+		    r->errbuf[0] != '\0' ? r->errbuf : curl_easy_strerror(code));
+		curl_multi_remove_handle(h->multi, r->easy);
+		r->ev.done(r->arg, &res);
+		req_free(r);
+	}
+	reap(h);
 }
 
 struct pw_http_req *
@@ -377,6 +405,11 @@ pw_http_start(struct pw_http *h, const struct pw_http_opts *o, const struct pw_h
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* HTTP/1.1: a paused HTTP/2 stream may go on buffering in 7.88. */
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	/* The path as signed: curl would otherwise squash "/../" in S3 keys. */
+	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
 	if (o->timeout_ms > 0)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
 	if (o->stall_ms > 0) {
@@ -430,8 +463,9 @@ pw_http_resume(struct pw_http_req *r)
 void
 pw_http_cancel(struct pw_http_req *r)
 {
-	if (r->in_callback) {
-		/* curl is on the stack: the callback's return aborts, reap frees. */
+	if (r->in_callback || r->resuming) {
+		/* curl is on the stack: the callback's return aborts, reap or
+		 * on_resume frees. */
 		r->cancelled = 1;
 		return;
 	}

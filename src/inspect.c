@@ -174,7 +174,7 @@ load_store(struct event_base *base, struct pw_store *st, const char *url, const 
 		}
 	}
 	if (!any) {
-		pw_error_set(err, "%s is not a Delta table (no commits in %s_delta_log/)", url, url);
+		pw_error_set(err, "%s is not a Delta table (no commits in %s/_delta_log/)", url, url);
 		goto out;
 	}
 	for (uint64_t v = 0; v <= max; v++) {
@@ -198,7 +198,7 @@ load_store(struct event_base *base, struct pw_store *st, const char *url, const 
 			pw_buf_finish(&g.data);
 			continue;
 		} else
-			pw_error_prefix(err, "%s/%s", url, key);
+			pw_error_prefix(err, "%s/%s", pw_store_name(st), key);
 		pw_buf_finish(&g.data);
 		goto out;
 	}

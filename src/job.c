@@ -24,6 +24,7 @@
 #include "portada/yamlentities.h"
 
 #include "portada/log.h"
+#include "portada/remote.h"
 #include "worker.h"
 
 #define RETRY_MAX_SECONDS 5
@@ -180,7 +181,7 @@ on_data(void *arg, const char *buf, size_t len, struct pw_error *err)
 	if (job->is_yaml) {
 		if (pw_buf_append(&job->yaml, buf, len) == -1) {
 			pw_error_set(err, "YAML entity file is larger than %zu MiB; upload it as "
-			    "JSON, which has no such limit: %s", YAML_FILE_MAX >> 20, job->file_path);
+			    "JSON, which has no such limit: %s", YAML_FILE_MAX >> 20, job->shown_path);
 			return -1;
 		}
 		batch_archive_write(job, buf, len);
@@ -219,7 +220,7 @@ on_end(void *arg, const struct pw_error *read_err)
 		pw_buf_finish(&job->yaml);
 		if (rc != 0) {
 			if (!job->storage_failed)
-				pw_error_prefix(&err, "%s", job->file_path);
+				pw_error_prefix(&err, "%s", job->shown_path);
 			job_fail(job, &err);
 			return;
 		}
@@ -253,8 +254,8 @@ start_reading(struct job *job)
 
 	job->state = JOB_READ;
 	/* The stored name may have lost the suffix (<uuid>.json): the upload's name counts too. */
-	job->is_yaml = job->kind == PW_FILE_ENTITY && (has_suffix(job->file_path, ".yaml") ||
-	    has_suffix(job->file_path, ".yml") || (job->source_filename != NULL &&
+	job->is_yaml = job->kind == PW_FILE_ENTITY && (has_suffix(job->shown_path, ".yaml") ||
+	    has_suffix(job->shown_path, ".yml") || (job->source_filename != NULL &&
 	    (has_suffix(job->source_filename, ".yaml") || has_suffix(job->source_filename, ".yml"))));
 	pw_buf_init(&job->yaml, YAML_FILE_MAX);
 	job->meta.file_id = job->id;
@@ -427,6 +428,10 @@ on_load(struct pw_redis *r, redisReply *reply, void *arg)
 	job->file_type = pw_xstrdup(file_type != NULL ? file_type : "");
 	job->file_path = pw_xstrdup(hash_field(reply, "file_path") != NULL ?
 	    hash_field(reply, "file_path") : "");
+	/* A presigned URL's query is a credential: kept out of logs and statuses. */
+	job->shown_path = pw_remote_is_url(job->file_path) ?
+	    pw_xstrndup(job->file_path, strcspn(job->file_path, "?#")) :
+	    pw_xstrdup(job->file_path);
 	if (pw_file_kind_parse(file_type, &job->kind, &entity_type, &err) != 0) {
 		job_fail(job, &err);
 		return;
@@ -488,7 +493,7 @@ on_status(struct pw_redis *r, redisReply *reply, void *arg)
 		return;
 	}
 	if (job->state == JOB_MARK) {
-		log_info(job->id, "processing", "%s%s", job->file_path,
+		log_info(job->id, "processing", "%s%s", job->shown_path,
 		    job->recovered ? " (recovered)" : "");
 		start_reading(job);
 		return;
@@ -609,6 +614,7 @@ job_free(struct job *job)
 	free(job->entity_type);
 	free(job->first_started_at);
 	free(job->file_path);
+	free(job->shown_path);
 	free(job->file_type);
 	free(job->error);
 	free(job->key);

@@ -12,7 +12,7 @@
 #include "portada/remote.h"
 #include "portada/s3.h"
 
-#define REMOTE_ATTEMPTS		6
+#define REMOTE_ATTEMPTS		6	/* in a row without a byte of progress */
 #define BACKOFF_FIRST_MS	200
 #define BACKOFF_MAX_MS		5000
 #define STALL_MS		30000	/* no byte for this long: the attempt failed */
@@ -34,7 +34,8 @@ struct pw_remotes {
 
 struct pw_remote {
 	struct pw_remotes	*rs;
-	char			*url;		/* as given, for messages */
+	char			*url;		/* as given */
+	char			*shown;		/* without its query: for messages */
 	struct pw_s3		*s3;		/* s3://: signs each attempt */
 	char			*key;
 	struct pw_read_events	 ev;
@@ -44,6 +45,9 @@ struct pw_remote {
 	uint64_t		 taken;		/* bytes data() took */
 	uint64_t		 seen;		/* bytes of this answer's body so far */
 	uint64_t		 from;		/* where this answer's body starts */
+	uint64_t		 taken_before;	/* taken when this attempt began */
+	int64_t			 total;		/* the object's size, -1 unknown */
+	char			*etag;		/* of the first answer: If-Match on resume */
 	unsigned		 attempts;
 	bool			 failed;	/* data() refused: err says why */
 	struct pw_error		 err;
@@ -141,33 +145,37 @@ pw_remote_open(struct pw_remotes *rs, const char *url, const struct pw_read_even
 	const char *auth, *slash;
 	struct pw_remote *rm;
 	bool s3 = strncmp(url, "s3://", 5) == 0;
+	int shown = (int)strcspn(url, "?#");	/* a query may be a credential */
 	size_t n;
 
 	if (!s3 && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
-		pw_error_set(err, "file_path %s: only local paths and http://, https:// and "
-		    "s3:// URLs are read", url);
+		pw_error_set(err, "file_path %.*s: only local paths and http://, https:// and "
+		    "s3:// URLs are read", shown, url);
 		return NULL;
 	}
 	auth = strstr(url, "://") + 3;
 	n = strcspn(auth, "/?#");
 	slash = auth + n;
 	if (n == 0 || memchr(auth, '@', n) != NULL) {
-		pw_error_set(err, "file_path %s: expected a host%s", url,
+		pw_error_set(err, "file_path %.*s: expected a host%s", shown, url,
 		    n == 0 ? "" : " without user:password@ (credentials are not taken from URLs)");
 		return NULL;
 	}
 	if (rs == NULL || !allowed(rs->cfg, s3 ? "s3" : NULL, auth, n)) {
-		pw_error_set(err, "file_path %s: %s%.*s is not an allowed source host "
-		    "(--allow-source-host)", url, s3 ? "s3://" : "", (int)n, auth);
+		pw_error_set(err, "file_path %.*s: %s%.*s is not an allowed source host "
+		    "(--allow-source-host)", shown, url, s3 ? "s3://" : "", (int)n, auth);
 		return NULL;
 	}
 	if (s3 && (*slash != '/' || slash[1] == '\0')) {
-		pw_error_set(err, "file_path %s: expected s3://bucket/key", url);
+		pw_error_set(err, "file_path %.*s: expected s3://bucket/key", shown, url);
 		return NULL;
 	}
 	rm = pw_xcalloc(1, sizeof *rm);
 	rm->rs = rs;
 	rm->url = pw_xstrdup(url);
+	/* A presigned URL's query is a credential: never in logs or statuses. */
+	rm->shown = pw_xstrndup(url, strcspn(url, "?#"));
+	rm->total = -1;
 	rm->ev = *events;
 	rm->arg = arg;
 	if (s3) {
@@ -176,7 +184,7 @@ pw_remote_open(struct pw_remotes *rs, const char *url, const struct pw_read_even
 		rm->s3 = bucket_client(rs, bucket, err);
 		free(bucket);
 		if (rm->s3 == NULL) {
-			pw_error_prefix(err, "file_path %s", url);
+			pw_error_prefix(err, "file_path %.*s", shown, url);
 			pw_remote_destroy(rm);
 			return NULL;
 		}
@@ -201,6 +209,32 @@ end(struct pw_remote *rm, const struct pw_error *err)
 	rm->ev.end(rm->arg, err);
 }
 
+static void
+on_header(void *arg, const char *name, size_t nlen, const char *value, size_t vlen)
+{
+	struct pw_remote *rm = arg;
+	long status = pw_http_status(rm->req);
+	char buf[128];
+
+	if (vlen >= sizeof buf)
+		return;
+	memcpy(buf, value, vlen);
+	buf[vlen] = '\0';
+	if (nlen == 4 && strncasecmp(name, "ETag", 4) == 0 && status == 200 && rm->etag == NULL)
+		rm->etag = pw_xstrdup(buf);
+	else if (nlen == 14 && strncasecmp(name, "Content-Length", 14) == 0 && status == 200)
+		rm->total = strtoll(buf, NULL, 10);
+	else if (nlen == 13 && strncasecmp(name, "Content-Range", 13) == 0 && status == 206) {
+		/* "bytes START-END/TOTAL": where this body starts. */
+		unsigned long long start, end, total;
+
+		if (sscanf(buf, "bytes %llu-%llu/%llu", &start, &end, &total) == 3) {
+			rm->from = start;
+			rm->total = (int64_t)total;
+		}
+	}
+}
+
 static int
 on_data(void *arg, const char *p, size_t n)
 {
@@ -209,6 +243,8 @@ on_data(void *arg, const char *p, size_t n)
 	size_t skip = 0;
 	int rc;
 
+	if (rm->failed)
+		return -1;	/* a chunk refused before comes again after a pause */
 	if (status != 200 && status != 206) {
 		/* An error answer: keep its start for the message. */
 		size_t k = n < sizeof rm->body - rm->body_len ? n : sizeof rm->body - rm->body_len;
@@ -219,6 +255,12 @@ on_data(void *arg, const char *p, size_t n)
 	}
 	if (status == 200)
 		rm->from = 0;		/* the whole body again */
+	else if (rm->from > rm->taken) {
+		pw_error_set(&rm->err, "cannot read %s: the server resumed at byte %" PRIu64
+		    ", after %" PRIu64 " were read", rm->shown, rm->from, rm->taken);
+		rm->failed = true;
+		return -1;
+	}
 	/* Bytes before `taken` came in an earlier attempt: skip them.  seen
 	 * moves only when the chunk is taken (a paused one comes again). */
 	if (rm->from + rm->seen < rm->taken) {
@@ -262,8 +304,10 @@ retry(struct pw_remote *rm, const char *why)
 	struct timeval tv;
 	struct pw_error err;
 
+	if (rm->taken > rm->taken_before)
+		rm->attempts = 1;	/* it moved on: a new run of attempts */
 	if (rm->attempts >= REMOTE_ATTEMPTS) {
-		pw_error_set(&err, "cannot read %s: %s (after %u attempts)", rm->url, why,
+		pw_error_set(&err, "cannot read %s: %s (after %u attempts)", rm->shown, why,
 		    rm->attempts);
 		end(rm, &err);
 		return;
@@ -271,7 +315,7 @@ retry(struct pw_remote *rm, const char *why)
 	if (ms > BACKOFF_MAX_MS)
 		ms = BACKOFF_MAX_MS;
 	ms = ms / 2 + random() % (ms / 2 + 1);	/* jitter: peers do not retry in step */
-	log_debug(NULL, "source-retry", "%s: %s; again in %ld ms from byte %" PRIu64, rm->url,
+	log_debug(NULL, "source-retry", "%s: %s; again in %ld ms from byte %" PRIu64, rm->shown,
 	    why, ms, rm->taken);
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
@@ -291,7 +335,9 @@ on_done(void *arg, const struct pw_http_result *res)
 		return;
 	}
 	if (res->failed) {
-		snprintf(why, sizeof why, "%s", res->error);
+		/* curl's message names the URL: not a presigned one's query. */
+		snprintf(why, sizeof why, "%s", rm->s3 == NULL && strchr(rm->url, '?') != NULL ?
+		    "the transfer failed" : res->error);
 		retry(rm, why);
 		return;
 	}
@@ -305,39 +351,44 @@ on_done(void *arg, const struct pw_http_result *res)
 		retry(rm, why);
 		return;
 	}
+	if (res->status == 416 && rm->total >= 0 && rm->taken == (uint64_t)rm->total) {
+		end(rm, NULL);	/* the retry began at the very end: all was read */
+		return;
+	}
 	if (res->status == 404)
-		pw_error_set(&err, "file not found: %s (HTTP 404%s)", rm->url, code);
+		pw_error_set(&err, "file not found: %s (HTTP 404%s)", rm->shown, code);
 	else if (res->status == 401 || res->status == 403)
-		pw_error_set(&err, "access denied: %s (HTTP %ld%s)", rm->url, res->status, code);
-	else if (res->status == 416)
-		pw_error_set(&err, "cannot read %s: it shrank while it was read (HTTP 416)",
-		    rm->url);
+		pw_error_set(&err, "access denied: %s (HTTP %ld%s)", rm->shown, res->status, code);
+	else if (res->status == 412 || res->status == 416)
+		pw_error_set(&err, "cannot read %s: it changed while it was read (HTTP %ld)",
+		    rm->shown, res->status);
 	else
-		pw_error_set(&err, "cannot read %s: HTTP %ld%s", rm->url, res->status, code);
+		pw_error_set(&err, "cannot read %s: HTTP %ld%s", rm->shown, res->status, code);
 	end(rm, &err);
 }
 
 static void
 attempt(struct pw_remote *rm)
 {
-	static const struct pw_http_events events = { NULL, on_data, on_done };
+	static const struct pw_http_events events = { on_header, on_data, on_done };
 	struct pw_http_opts o = { 0 };
 	struct pw_s3_signed sig = { 0 };
 	const char *h[8];
-	char range[64];
+	char range[64], match[160];
 	struct pw_error err;
 	size_t n = 0;
 
 	rm->attempts++;
 	rm->seen = 0;
 	rm->from = rm->taken;
+	rm->taken_before = rm->taken;
 	rm->body_len = 0;
 	o.method = "GET";
 	o.url = rm->url;
 	o.stall_ms = STALL_MS;
 	if (rm->s3 != NULL) {
 		if (pw_s3_sign_get(rm->s3, rm->key, &sig, &err) == -1) {
-			pw_error_prefix(&err, "file_path %s", rm->url);
+			pw_error_prefix(&err, "file_path %s", rm->shown);
 			end(rm, &err);
 			return;
 		}
@@ -348,6 +399,11 @@ attempt(struct pw_remote *rm)
 	if (rm->taken > 0) {
 		snprintf(range, sizeof range, "Range: bytes=%" PRIu64 "-", rm->taken);
 		h[n++] = range;
+		/* The rest of the same object, or 412: never a mix of two. */
+		if (rm->etag != NULL && strlen(rm->etag) < sizeof match - 12) {
+			snprintf(match, sizeof match, "If-Match: %s", rm->etag);
+			h[n++] = match;
+		}
 	}
 	h[n] = NULL;
 	o.headers = h;
@@ -390,6 +446,8 @@ pw_remote_destroy(struct pw_remote *rm)
 	if (rm->timer != NULL)
 		event_free(rm->timer);
 	free(rm->key);
+	free(rm->etag);
+	free(rm->shown);
 	free(rm->url);
 	free(rm);
 }

@@ -377,6 +377,14 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		evtimer_add(w->drain_ev, &tv);
 		break;
 	case WORKER_DRAINING:
+		if (w->finish_waits) {
+			/* Requeued now, those uploads might be committed twice. */
+			log_warn(NULL, "exit", "another signal: exiting without waiting for the "
+			    "commits in flight; ids in flight stay in %s",
+			    pw_queue_processing_key(w->queue));
+			stop_loop(w);
+			break;
+		}
 		log_info(NULL, "draining", "second signal: not waiting for files in flight");
 		w->drain_expired = true;
 		if (w->fetch_closed)

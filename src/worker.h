@@ -51,6 +51,7 @@ struct job {
 	struct event *retry_ev;
 
 	char *file_path;
+	char *shown_path;		/* file_path for messages: a URL without its query */
 	char *file_type;		/* as the hash says, for the raw archive */
 	struct pw_store_writer *raw;	/* --archive-raw: the upload's copy */
 	enum pw_file_kind kind;

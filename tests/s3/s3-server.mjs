@@ -6,11 +6,11 @@
 //  - PUT with If-None-Match: * is checked here (HEAD, then 412 if the key
 //    exists), serialised with every other write, because s3rver ignores
 //    the header.
-// A second listener adds faults, five requests in twelve, by a fixed
-// schedule: the connection dropped before forwarding, 503 SlowDown, 500
-// InternalError, the connection dropped after s3rver did the work (the
-// client cannot know it happened), a PUT's connection cut while its body
-// is still coming (bodies over 64 KiB), a 0.3 s delay.  A third listener is s3rver as it is, signatures checked
+// A second listener adds faults, ten requests in 24, by a fixed schedule:
+// the connection dropped before forwarding (twice), 503 SlowDown (twice),
+// the connection dropped after s3rver did the work (twice; the client
+// cannot know it happened), a PUT's connection cut while its body is still
+// coming (bodies over 64 KiB), 500 InternalError, a 0.3 s delay (twice).  A third listener is s3rver as it is, signatures checked
 // but If-None-Match ignored, for the worker's check that refuses such a
 // store.  All listen on 127.0.0.1 only.  Prints
 // "port <clean port> <faulty port> <plain port>" when ready; stops on
@@ -109,7 +109,7 @@ function locked (key, fn) {
 let faultN = 0
 const handler = (faulty, plain = false) => (req, res) => {
   const chunks = []
-  const n = faulty ? faultN++ % 12 : -1
+  const n = faulty ? faultN++ % 24 : -1
   // Cut mid-upload: the connection goes while the client is still sending.
   if (n === 9 && req.method === 'PUT' && Number(req.headers['content-length'] || 0) > 65536) {
     stats.faults++
@@ -122,21 +122,21 @@ const handler = (faulty, plain = false) => (req, res) => {
     const body = Buffer.concat(chunks)
     let dropAfter = false
     if (faulty) {
-      if (n === 1) { stats.faults++; res.destroy(); return }
-      if (n === 6) {
+      if (n === 1 || n === 13) { stats.faults++; res.destroy(); return }
+      if (n === 21) {
         stats.faults++
         res.writeHead(500, { 'content-type': 'application/xml' })
         res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>')
         return
       }
-      if (n === 4) {
+      if (n === 4 || n === 16) {
         stats.faults++
         res.writeHead(503, { 'content-type': 'application/xml' })
         res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>')
         return
       }
-      if (n === 7) { stats.faults++; dropAfter = true }
-      if (n === 10) { stats.faults++; await new Promise((resolve) => setTimeout(resolve, 300)) }
+      if (n === 7 || n === 19) { stats.faults++; dropAfter = true }
+      if (n === 10 || n === 22) { stats.faults++; await new Promise((resolve) => setTimeout(resolve, 300)) }
     }
     const why = await verify(req)
     if (why) {

@@ -484,6 +484,8 @@ static const struct bad_case bad_cases[] = {
 	  "--commit-max-files: '100001' is out of range (1 to 100000)" },
 	{ NULL, NULL, { "--allow-source-host=http://x/y" }, "--allow-source-host: expected a "
 	  "host name, host:port or s3://bucket, got 'http://x/y'" },
+	{ NULL, NULL, { "--allow-source-host=a,b" }, "--allow-source-host: expected a "
+	  "host name, host:port or s3://bucket, got 'a,b'" },
 	{ "PORTADA_ALLOW_SOURCE_HOSTS", "a,,b", { NULL }, "PORTADA_ALLOW_SOURCE_HOSTS: expected "
 	  "a host name, host:port or s3://bucket, got ''" },
 	{ "PORTADA_TABLE_SPECS", "a.json::b.json", { NULL },
