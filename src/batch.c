@@ -729,6 +729,14 @@ on_committed(void *arg, uint64_t version, const struct pw_error *err)
 	}
 	TAILQ_FOREACH(job, &sb->jobs, batch_link)
 		rows += job->records;
+	{
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		pw_histogram_observe(&b->commit_seconds, (double)(now.tv_sec - sb->sealed_at.tv_sec) +
+		    (double)(now.tv_nsec - sb->sealed_at.tv_nsec) / 1e9);
+		b->commits++;
+	}
 	log_info(NULL, "commit", "%s version %" PRIu64 ": %u upload(s), %" PRIu64
 	    " row(s), %zu data file(s)", b->spec.table, version, sb->njobs, rows, sb->nfiles);
 	TAILQ_REMOVE(&b->sealed, sb, link);
@@ -823,6 +831,7 @@ commit(struct batch *b)
 		b->shared_bytes = 0;
 	}
 	sb = pw_xcalloc(1, sizeof *sb);
+	clock_gettime(CLOCK_MONOTONIC, &sb->sealed_at);
 	TAILQ_INIT(&sb->jobs);
 	TAILQ_CONCAT(&sb->jobs, &b->jobs, batch_link);
 	sb->njobs = b->njobs;

@@ -92,6 +92,9 @@ static const struct opt opts[] = {
 	  "a file_path may be an http:// or https:// URL on HOST (or HOST:PORT), or s3://HOST "
 	  "for a bucket; repeatable, the variable is comma-separated (default: none, only "
 	  "local files)" },
+	{ "metrics-addr", "PORTADA_METRICS_ADDR", OPT_SPECIAL, 0, 0, 0, "[HOST:]PORT",
+	  "serve /metrics (Prometheus), /healthz and /readyz over HTTP here; HOST defaults "
+	  "to 127.0.0.1 (default: off)" },
 	{ "archive-raw", "PORTADA_ARCHIVE_RAW", OPT_BOOL, OFF(archive_raw), 0, 0, NULL,
 	  "also keep each committed upload unchanged in the lake, as "
 	  "raw/<file_type>/<user>/<file id>.<ext>" },
@@ -371,6 +374,24 @@ set_special(struct pw_config *cfg, const struct opt *o, const char *value,
 	}
 	if (strcmp(o->name, "allow-source-host") == 0)
 		return add_hosts(cfg, value, from_env, err);
+	if (strcmp(o->name, "metrics-addr") == 0) {
+		const char *colon = strrchr(value, ':');
+		const char *port = colon != NULL ? colon + 1 : value;
+		char *end;
+		long p = strtol(port, &end, 10);
+		size_t hlen = colon != NULL ? (size_t)(colon - value) : 0;
+
+		if (*port == '\0' || *end != '\0' || p < 1 || p > 65535 ||
+		    (colon != NULL && hlen == 0) || hlen > 255) {
+			pw_error_set(err, "expected [HOST:]PORT with a port from 1 to 65535, got '%s'",
+			    value);
+			return -1;
+		}
+		free(cfg->metrics_host);
+		cfg->metrics_host = hlen > 0 ? pw_xstrndup(value, hlen) : pw_xstrdup("127.0.0.1");
+		cfg->metrics_port = (unsigned)p;
+		return 0;
+	}
 	if (strcmp(o->name, "table-spec") == 0)
 		return add_specs(cfg, value, from_env, err);
 	if (strcmp(o->name, "codec") == 0) {
@@ -628,6 +649,7 @@ pw_config_finish(struct pw_config *cfg)
 		free(cfg->ingest_roots[i]);
 	free(cfg->ingest_roots);
 	free(cfg->queue_key);
+	free(cfg->metrics_host);
 	free(cfg->processing_prefix);
 	free(cfg->hash_prefix);
 	free(cfg->lake);

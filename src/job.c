@@ -185,6 +185,7 @@ on_data(void *arg, const char *buf, size_t len, struct pw_error *err)
 			return -1;
 		}
 		batch_archive_write(job, buf, len);
+		job->w->stats.bytes += len;
 		return 0;
 	}
 	switch (batch_before_chunk(job, err)) {
@@ -198,6 +199,7 @@ on_data(void *arg, const char *buf, size_t len, struct pw_error *err)
 	if (pw_scan_feed(job->scan, buf, len, err) != 0)
 		return -1;
 	batch_archive_write(job, buf, len);
+	job->w->stats.bytes += len;
 	return 0;
 }
 
@@ -333,6 +335,7 @@ note_attempts(struct job *job, const redisReply *reply)
 
 	if (first < 0)
 		first = started;
+	job->uploaded_ms = uploaded;
 	job->since_ms = now;
 	if (uploaded >= 0 && uploaded < job->since_ms)
 		job->since_ms = uploaded;
@@ -450,6 +453,13 @@ on_load(struct pw_redis *r, redisReply *reply, void *arg)
 static void
 log_outcome(struct job *job)
 {
+	if (job->uploaded_ms >= 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		pw_histogram_observe(&job->w->stats.e2e, ((double)ts.tv_sec * 1000 +
+		    (double)ts.tv_nsec / 1e6 - (double)job->uploaded_ms) / 1000);
+	}
 	if (job->outcome == PW_STATUS_DONE) {
 		job->w->stats.done++;
 		job->w->stats.records += job->records;
@@ -590,6 +600,9 @@ job_start(struct pw_worker *w, const char *id, bool recovered)
 	job->key = pw_xmalloc(n);
 	snprintf(job->key, n, "%s%s", w->cfg->hash_prefix, id);
 	job->recovered = recovered;
+	job->uploaded_ms = -1;
+	if (recovered)
+		w->stats.recovered++;
 	job->state = JOB_LOAD;
 	worker_insert(w, job);
 	log_debug(job->id, "claimed", "%s", recovered ? "from the processing list" :

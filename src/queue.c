@@ -508,6 +508,18 @@ pw_queue_kick(struct pw_queue *q)
 	event_active(q->kick_ev, EV_TIMEOUT, 0);
 }
 
+bool
+pw_queue_ready(const struct pw_queue *q)
+{
+	return pw_redis_ready(q->fetch) && pw_redis_ready(q->cmd);
+}
+
+unsigned long
+pw_queue_reconnects(const struct pw_queue *q)
+{
+	return pw_redis_reconnects(q->fetch) + pw_redis_reconnects(q->cmd);
+}
+
 struct pw_redis *
 pw_queue_cmd(struct pw_queue *q)
 {

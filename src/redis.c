@@ -56,6 +56,7 @@ struct pw_redis {
 	unsigned n_pending;
 	unsigned attempts;		/* failed connects since the last READY */
 	bool was_ready;			/* logged up since the last "down" line */
+	unsigned long reconnects;	/* ready again after being ready */
 	bool down_logged;
 	int dispatching;		/* inside one of our callbacks */
 	bool drop_wanted;
@@ -265,6 +266,8 @@ on_handshake_reply(struct pw_redis *r, redisReply *reply, void *arg)
 		return;
 	r->state = CONN_READY;
 	r->attempts = 0;
+	if (r->was_ready)
+		r->reconnects++;
 	if (r->down_logged || !r->was_ready)
 		log_info(NULL, r->was_ready ? "redis-up" : "redis-connected",
 		    "%s connection to %s", r->role, r->display);
@@ -449,6 +452,12 @@ long long
 pw_redis_client_id(const struct pw_redis *r)
 {
 	return pw_redis_ready(r) ? r->client_id : -1;
+}
+
+unsigned long
+pw_redis_reconnects(const struct pw_redis *r)
+{
+	return r->reconnects;
 }
 
 bool

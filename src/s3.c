@@ -27,7 +27,19 @@ struct pw_s3 {
 	char			*scheme;	/* "http" or "https" */
 	char			*host;		/* as signed and sent: bucket.host for virtual-host style */
 	TAILQ_HEAD(, pw_s3_call) calls;
+	unsigned long		 errors[PW_S3_ERRORS];	/* by kind, for metrics */
 };
+
+const char *const pw_s3_error_kinds[PW_S3_ERRORS] = {
+	"transport", "server", "throttled", "conflict", "timeout", "refused",
+};
+
+void
+pw_s3_error_counts(const struct pw_s3 *s3, unsigned long out[PW_S3_ERRORS])
+{
+	for (size_t i = 0; i < PW_S3_ERRORS; i++)
+		out[i] += s3->errors[i];
+}
 
 struct pw_s3_call {
 	TAILQ_ENTRY(pw_s3_call)	 link;
@@ -598,6 +610,7 @@ on_http_done(void *arg, const struct pw_http_result *r)
 		}
 		pw_error_set(&err, "S3 %s s3://%s/%s: %s", op_name[c->op], c->s3->cfg.bucket, c->key,
 		    r->error);
+		c->s3->errors[PW_S3_ERR_TRANSPORT]++;
 		retry_or_fail(c, &err);
 		return;
 	}
@@ -646,17 +659,24 @@ on_http_done(void *arg, const struct pw_http_result *r)
 		return;
 	}
 	error_from(c, r->status, &err);
-	if (r->status >= 500 || r->status == 429 || r->status == 409 || r->status == 408) {
-		retry_or_fail(c, &err);
-		return;
-	}
 	{
-		/* SlowDown may come with 503 (handled) or, from some stores, 400. */
+		/* SlowDown may come with 503 or, from some stores, 400. */
 		char *code = xml_first(&c->body, "Code");
 		bool slow = code != NULL && strcmp(code, "SlowDown") == 0;
 
 		free(code);
-		if (slow) {
+		if (slow || r->status == 429)
+			c->s3->errors[PW_S3_ERR_THROTTLED]++;
+		else if (r->status >= 500)
+			c->s3->errors[PW_S3_ERR_SERVER]++;
+		else if (r->status == 409)
+			c->s3->errors[PW_S3_ERR_CONFLICT]++;
+		else if (r->status == 408)
+			c->s3->errors[PW_S3_ERR_TIMEOUT]++;
+		else
+			c->s3->errors[PW_S3_ERR_REFUSED]++;
+		if (slow || r->status >= 500 || r->status == 429 || r->status == 409 ||
+		    r->status == 408) {
 			retry_or_fail(c, &err);
 			return;
 		}

@@ -115,6 +115,13 @@ pw_store_close(struct pw_store *st)
 	free(st);
 }
 
+void
+pw_store_error_counts(const struct pw_store *st, unsigned long out[PW_S3_ERRORS])
+{
+	if (st != NULL && st->s3 != NULL)
+		pw_s3_error_counts(st->s3, out);
+}
+
 const char *
 pw_store_name(const struct pw_store *st)
 {

@@ -73,6 +73,7 @@ struct pw_table {
 	uint64_t		 proto_v, meta_v;
 
 	struct put		*put;		/* the commit in flight */
+	uint64_t		 conflicts;	/* versions another writer took first */
 	bool			 changed;	/* a newer protocol or schema was read: */
 	struct pw_error		 changed_err;	/* no more commits, this says why */
 	size_t			 columns_added;	/* by the schema commit of open */
@@ -148,6 +149,12 @@ uint64_t
 pw_table_version(const struct pw_table *t)
 {
 	return t->version;
+}
+
+uint64_t
+pw_table_conflicts(const struct pw_table *t)
+{
+	return t->conflicts;
 }
 
 /* ---- the ids of committed uploads ---- */
@@ -415,6 +422,7 @@ on_put(void *arg, const struct pw_store_result *res)
 		p->done(p, NULL);
 		break;
 	case PW_STORE_EXISTS:
+		t->conflicts++;
 		pw_store_get(t->st, p->key, LOG_FILE_MAX, on_put_taken, p);
 		break;
 	default:

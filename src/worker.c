@@ -486,6 +486,7 @@ worker_init(struct pw_worker *w, const struct pw_config *cfg)
 static void
 worker_finish(struct pw_worker *w)
 {
+	ops_stop(w);
 	cancel_all(w);
 	/* Frees the connections: owed replies arrive as NULL and free their jobs. */
 	pw_queue_destroy(w->queue);
@@ -531,6 +532,11 @@ pw_worker_run(const struct pw_config *cfg)
 	/* Before the signal handlers: stopping then has nothing to save. */
 	if (batch_open_all(&w, &err) == -1) {
 		log_error(NULL, "table", "%s", err.msg);
+		worker_finish(&w);
+		return 2;
+	}
+	if (ops_start(&w, &err) == -1) {
+		log_error(NULL, "metrics", "%s", err.msg);
 		worker_finish(&w);
 		return 2;
 	}

@@ -9,11 +9,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include <event2/event.h>
 
 #include "portada/config.h"
 #include "portada/jsonscan.h"
+#include "portada/metrics.h"
 #include "portada/queue.h"
 #include "portada/records.h"
 #include "portada/rows.h"
@@ -66,6 +68,7 @@ struct job {
 	char *user, *source_filename, *entity_type;
 	char *first_started_at;		/* written with "processing": the first attempt */
 	int64_t since_ms;		/* commits older than this cannot hold the upload */
+	int64_t uploaded_ms;		/* the hash's timestamp, or -1 */
 	struct pw_row_meta meta;
 	struct pw_row_builder *rows;
 	struct pw_rowspool spool;	/* small files: rows held until the file is read */
@@ -95,6 +98,7 @@ TAILQ_HEAD(job_list, job);
  */
 struct sealed {
 	TAILQ_ENTRY(sealed) link;
+	struct timespec sealed_at;	/* CLOCK_MONOTONIC: for the commit latency */
 	struct job_list jobs;
 	unsigned njobs;
 	struct pw_table_file **files;
@@ -124,6 +128,8 @@ struct batch {
 	unsigned njobs;
 	struct event *timer;
 	struct sealed_list sealed;	/* oldest first; the first may be in flight */
+	unsigned long commits;		/* made by this worker */
+	struct pw_histogram commit_seconds;	/* sealed → durable in the log */
 };
 
 enum worker_state {
@@ -135,6 +141,9 @@ enum worker_state {
 
 struct pw_worker_stats {
 	unsigned long long done, failed, skipped, missing, records;
+	unsigned long long bytes;	/* of uploads read and taken */
+	unsigned long long recovered;	/* ids taken up from the processing list */
+	struct pw_histogram e2e;	/* upload's timestamp → final status written */
 };
 
 struct pw_worker {
@@ -148,6 +157,11 @@ struct pw_worker {
 	struct pw_error open_err;
 	bool probing, probe_failed;	/* pw_store_probe() at start */
 	struct event *backlog_ev;	/* the store is behind: check again soon */
+	struct evhttp *ops;		/* --metrics-addr endpoints (ops.c), or NULL */
+	struct event *depth_ev;		/* LLEN of the queue, for the metrics */
+	long long queue_depth;		/* -1: not known yet */
+	bool depth_pending;
+	time_t started_at;
 	enum worker_state state;
 	int exit_status;
 
@@ -212,6 +226,10 @@ bool batch_settling(const struct pw_worker *w);
 bool batch_store_behind(struct pw_worker *w);
 /* Throw away every uncommitted batch (the worker is stopping on a failure). */
 void batch_abort_all(struct pw_worker *w);
+
+/* ops.c: /metrics, /healthz, /readyz with --metrics-addr */
+int ops_start(struct pw_worker *w, struct pw_error *err);
+void ops_stop(struct pw_worker *w);
 
 /* worker.c, called by job.c and batch.c */
 void worker_job_freed(struct pw_worker *w, struct job *job);

@@ -59,6 +59,8 @@ struct pw_config {
 	unsigned max_depth;
 	size_t read_chunk_bytes;
 	char *lake;			/* directory holding the tables */
+	char *metrics_host;		/* --metrics-addr, or NULL: no HTTP endpoints */
+	unsigned metrics_port;
 	char **table_specs;		/* --table-spec files, replacing the defaults by kind */
 	size_t n_table_specs;
 	unsigned commit_interval_ms;	/* a batch waits at most this long */

@@ -48,6 +48,10 @@ void pw_queue_kick(struct pw_queue *q);
 
 /* The connection for every command but the pop. */
 struct pw_redis *pw_queue_cmd(struct pw_queue *q);
+/* Both connections are up (for /readyz). */
+bool pw_queue_ready(const struct pw_queue *q);
+/* Reconnections of either connection so far. */
+unsigned long pw_queue_reconnects(const struct pw_queue *q);
 
 /* Name of this worker's processing list. */
 const char *pw_queue_processing_key(const struct pw_queue *q);

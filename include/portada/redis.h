@@ -38,6 +38,8 @@ void pw_redis_destroy(struct pw_redis *r);	/* NULL is a no-op; pending replies g
 
 void pw_redis_start(struct pw_redis *r);
 bool pw_redis_ready(const struct pw_redis *r);
+/* How often the connection came back after it had been ready. */
+unsigned long pw_redis_reconnects(const struct pw_redis *r);
 unsigned pw_redis_pending(const struct pw_redis *r);
 
 /* The server's id for this connection (for CLIENT UNBLOCK), or -1. */

@@ -27,6 +27,18 @@
 
 #define PW_S3_ATTEMPTS	8
 
+/* Failed requests by kind (each attempt counts), for metrics. */
+enum {
+	PW_S3_ERR_TRANSPORT,	/* no answer: connection, timeout, stall */
+	PW_S3_ERR_SERVER,	/* 5xx */
+	PW_S3_ERR_THROTTLED,	/* 429, SlowDown */
+	PW_S3_ERR_CONFLICT,	/* 409 */
+	PW_S3_ERR_TIMEOUT,	/* 408 */
+	PW_S3_ERR_REFUSED,	/* other 4xx: not retried */
+	PW_S3_ERRORS
+};
+extern const char *const pw_s3_error_kinds[PW_S3_ERRORS];
+
 struct pw_s3_config {
 	char	*endpoint;	/* "https://s3.eu-west-1.amazonaws.com" or "http://127.0.0.1:9000" */
 	char	*region;	/* default us-east-1 */
@@ -80,6 +92,8 @@ struct pw_s3 *pw_s3_create(struct event_base *base, struct pw_http *http,
     const struct pw_s3_config *cfg, struct pw_error *err);
 /* Calls still in flight are dropped without their callbacks. */
 void pw_s3_destroy(struct pw_s3 *s3);
+/* Add this client's failed requests by kind to out. */
+void pw_s3_error_counts(const struct pw_s3 *s3, unsigned long out[PW_S3_ERRORS]);
 
 /* key is relative to the configured prefix.  data is copied. */
 struct pw_s3_call *pw_s3_put(struct pw_s3 *s3, const char *key, const void *data, size_t len,

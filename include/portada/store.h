@@ -21,6 +21,7 @@
 
 #include "portada/error.h"
 #include "portada/http.h"
+#include "portada/s3.h"
 
 enum pw_store_status {
 	PW_STORE_OK,
@@ -51,6 +52,8 @@ struct pw_store_writer;
 struct pw_store *pw_store_open(struct event_base *base, struct pw_http *http, const char *lake,
     pw_store_getenv_fn env, struct pw_error *err);
 void pw_store_close(struct pw_store *st);
+/* Add the S3 requests that failed, by kind (s3.h), to out; none locally. */
+void pw_store_error_counts(const struct pw_store *st, unsigned long out[PW_S3_ERRORS]);
 /* "/srv/lake" or "s3://bucket/prefix", for messages. */
 const char *pw_store_name(const struct pw_store *st);
 

@@ -51,6 +51,8 @@ const struct pw_table_spec *pw_table_spec(const struct pw_table *t);
 
 /* The newest version this worker knows of. */
 uint64_t pw_table_version(const struct pw_table *t);
+/* Versions another writer took first, so a commit moved on (metrics). */
+uint64_t pw_table_conflicts(const struct pw_table *t);
 
 /* A new data file with the spec's columns, options as given (NULL: the
  * writer's defaults). */

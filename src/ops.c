@@ -1,0 +1,261 @@
+/*
+ * ops: the worker's HTTP endpoints for operators, on libevent's evhttp,
+ * served only with --metrics-addr: /metrics (Prometheus text format),
+ * /healthz (the loop answers) and /readyz (Redis connected, the lake
+ * usable, not stopping).  The values are the worker's own counters; the
+ * queue's depth is asked of Redis every DEPTH_INTERVAL.
+ */
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "portada/log.h"
+#include "portada/metrics.h"
+#include "portada/redis.h"
+#include "worker.h"
+
+#define DEPTH_INTERVAL	5	/* seconds between LLEN of the queue */
+
+static const char *const stage_names[] = {
+	"load", "lookup", "mark", "read", "commit", "finish", "ack",
+};
+
+static void
+on_depth(struct pw_redis *r, redisReply *reply, void *arg)
+{
+	struct pw_worker *w = arg;
+
+	(void)r;
+	w->depth_pending = false;
+	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
+		w->queue_depth = reply->integer;
+}
+
+static void
+ask_depth(evutil_socket_t fd, short what, void *arg)
+{
+	static const struct timeval tv = { DEPTH_INTERVAL, 0 };
+	struct pw_worker *w = arg;
+	const char *argv[] = { "LLEN", w->cfg->queue_key };
+
+	(void)fd;
+	(void)what;
+	if (!w->depth_pending && w->queue != NULL &&
+	    pw_redis_command(pw_queue_cmd(w->queue), on_depth, w, 0, 2, argv, NULL) == 0)
+		w->depth_pending = true;
+	evtimer_add(w->depth_ev, &tv);
+}
+
+static double
+rss_bytes(void)
+{
+	long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return (double)resident * (double)sysconf(_SC_PAGESIZE);
+}
+
+static void
+render(struct pw_worker *w, struct pw_buf *b)
+{
+	const struct pw_worker_stats *st = &w->stats;
+	unsigned long stages[sizeof stage_names / sizeof stage_names[0]] = { 0 };
+	unsigned long errs[PW_S3_ERRORS] = { 0 };
+	struct job *job;
+
+	pw_metric_head(b, "portada_files_total", "counter",
+	    "Uploads that ended, by outcome (done, failed; skipped: already final; missing: no hash).");
+	pw_metric_sample(b, "portada_files_total", "outcome", "done", (double)st->done);
+	pw_metric_sample(b, "portada_files_total", "outcome", "failed", (double)st->failed);
+	pw_metric_sample(b, "portada_files_total", "outcome", "skipped", (double)st->skipped);
+	pw_metric_sample(b, "portada_files_total", "outcome", "missing", (double)st->missing);
+	pw_metric_head(b, "portada_records_total", "counter",
+	    "Records (rows) of the uploads that ended done.");
+	pw_metric_sample(b, "portada_records_total", NULL, NULL, (double)st->records);
+	pw_metric_head(b, "portada_read_bytes_total", "counter",
+	    "Bytes of uploads read and taken by the record scanner.");
+	pw_metric_sample(b, "portada_read_bytes_total", NULL, NULL, (double)st->bytes);
+	pw_metric_head(b, "portada_recovered_files_total", "counter",
+	    "Uploads taken up again from this worker's processing list (after a crash).");
+	pw_metric_sample(b, "portada_recovered_files_total", NULL, NULL, (double)st->recovered);
+
+	TAILQ_FOREACH(job, &w->jobs, link)
+		if ((size_t)job->state < sizeof stages / sizeof stages[0])
+			stages[job->state]++;
+	pw_metric_head(b, "portada_files_in_flight", "gauge", "Uploads in flight, by stage.");
+	for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++)
+		pw_metric_sample(b, "portada_files_in_flight", "stage", stage_names[i],
+		    (double)stages[i]);
+	if (w->queue_depth >= 0) {
+		pw_metric_head(b, "portada_queue_depth", "gauge",
+		    "Ids waiting in the queue (LLEN, every few seconds).");
+		pw_metric_sample(b, "portada_queue_depth", NULL, NULL, (double)w->queue_depth);
+	}
+
+	pw_metric_head(b, "portada_commits_total", "counter", "Delta commits made, by table.");
+	for (size_t i = 0; i < 2; i++)
+		if (w->batches[i] != NULL)
+			pw_metric_sample(b, "portada_commits_total", "table",
+			    w->batches[i]->spec.table, (double)w->batches[i]->commits);
+	pw_metric_head(b, "portada_commit_conflicts_total", "counter",
+	    "Versions another writer took first, so that a commit moved on, by table.");
+	for (size_t i = 0; i < 2; i++)
+		if (w->batches[i] != NULL && w->batches[i]->table != NULL)
+			pw_metric_sample(b, "portada_commit_conflicts_total", "table",
+			    w->batches[i]->spec.table,
+			    (double)pw_table_conflicts(w->batches[i]->table));
+	pw_metric_head(b, "portada_commit_duration_seconds", "histogram",
+	    "From a batch sealed to its commit durable (data files and log entry), by table.");
+	for (size_t i = 0; i < 2; i++)
+		if (w->batches[i] != NULL)
+			pw_metric_histogram(b, "portada_commit_duration_seconds", "table",
+			    w->batches[i]->spec.table, &w->batches[i]->commit_seconds);
+	pw_metric_head(b, "portada_end_to_end_seconds", "histogram",
+	    "From the upload's timestamp (the ingest API's) to its final status written.");
+	pw_metric_histogram(b, "portada_end_to_end_seconds", NULL, NULL, &st->e2e);
+
+	pw_metric_head(b, "portada_redis_reconnects_total", "counter",
+	    "Redis connections that came back after being lost.");
+	pw_metric_sample(b, "portada_redis_reconnects_total", NULL, NULL,
+	    w->queue != NULL ? (double)pw_queue_reconnects(w->queue) : 0);
+	pw_store_error_counts(w->store, errs);
+	pw_metric_head(b, "portada_store_errors_total", "counter",
+	    "Object-store requests that failed, by kind (each attempt counts).");
+	for (size_t i = 0; i < PW_S3_ERRORS; i++)
+		pw_metric_sample(b, "portada_store_errors_total", "kind", pw_s3_error_kinds[i],
+		    (double)errs[i]);
+
+	pw_metric_head(b, "portada_staged_bytes", "gauge",
+	    "Rows held in memory for uploads being read (bounded by --stage-memory).");
+	pw_metric_sample(b, "portada_staged_bytes", NULL, NULL, (double)w->staged_bytes);
+	pw_metric_head(b, "portada_stage_memory_limit_bytes", "gauge", "--stage-memory.");
+	pw_metric_sample(b, "portada_stage_memory_limit_bytes", NULL, NULL,
+	    (double)w->cfg->stage_memory);
+	pw_metric_head(b, "portada_store_backlog_bytes", "gauge",
+	    "Encoded bytes waiting for the object store (readers pause past --stage-memory).");
+	pw_metric_sample(b, "portada_store_backlog_bytes", NULL, NULL,
+	    w->store != NULL ? (double)pw_store_buffered(w->store) : 0);
+	pw_metric_head(b, "process_resident_memory_bytes", "gauge", "Resident set size.");
+	pw_metric_sample(b, "process_resident_memory_bytes", NULL, NULL, rss_bytes());
+	pw_metric_head(b, "process_start_time_seconds", "gauge",
+	    "When the worker started, in seconds since the epoch.");
+	pw_metric_sample(b, "process_start_time_seconds", NULL, NULL, (double)w->started_at);
+}
+
+static void
+reply(struct evhttp_request *req, int code, const char *reason, const char *type,
+    const void *body, size_t len)
+{
+	struct evbuffer *out = evbuffer_new();
+
+	if (out == NULL) {
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
+	evbuffer_add(out, body, len);
+	evhttp_send_reply(req, code, reason, out);
+	evbuffer_free(out);
+}
+
+static void
+on_metrics(struct evhttp_request *req, void *arg)
+{
+	struct pw_buf b;
+
+	pw_buf_init(&b, (size_t)4 << 20);
+	render(arg, &b);
+	reply(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
+	pw_buf_finish(&b);
+}
+
+static void
+on_healthz(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	reply(req, 200, "OK", "text/plain; charset=utf-8", "ok\n", 3);
+}
+
+static void
+on_readyz(struct evhttp_request *req, void *arg)
+{
+	struct pw_worker *w = arg;
+	char why[256];
+	size_t n = 0;
+
+	why[0] = '\0';
+	if (w->queue == NULL || !pw_queue_ready(w->queue))
+		n += (size_t)snprintf(why + n, sizeof why - n, "redis: not connected\n");
+	if (w->failed)
+		n += (size_t)snprintf(why + n, sizeof why - n, "lake: failed\n");
+	if (w->state != WORKER_RUNNING)
+		n += (size_t)snprintf(why + n, sizeof why - n, "worker: stopping\n");
+	if (n == 0)
+		reply(req, 200, "OK", "text/plain; charset=utf-8", "ready\n", 6);
+	else
+		reply(req, 503, "Service Unavailable", "text/plain; charset=utf-8", why, n);
+}
+
+static void
+on_other(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	reply(req, 404, "Not Found", "text/plain; charset=utf-8",
+	    "not found: try /metrics, /healthz or /readyz\n", 45);
+}
+
+int
+ops_start(struct pw_worker *w, struct pw_error *err)
+{
+	char host[260];
+	size_t n;
+
+	w->queue_depth = -1;
+	w->started_at = time(NULL);
+	if (w->cfg->metrics_host == NULL)
+		return 0;
+	/* [::1] as an address: without its brackets. */
+	n = strlen(w->cfg->metrics_host);
+	if (n >= 2 && w->cfg->metrics_host[0] == '[' && w->cfg->metrics_host[n - 1] == ']')
+		snprintf(host, sizeof host, "%.*s", (int)(n - 2), w->cfg->metrics_host + 1);
+	else
+		snprintf(host, sizeof host, "%s", w->cfg->metrics_host);
+	w->ops = evhttp_new(w->base);
+	w->depth_ev = evtimer_new(w->base, ask_depth, w);
+	if (w->ops == NULL || w->depth_ev == NULL)
+		pw_fatal("cannot create the HTTP endpoints");
+	evhttp_set_allowed_methods(w->ops, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	evhttp_set_timeout(w->ops, 10);
+	evhttp_set_cb(w->ops, "/metrics", on_metrics, w);
+	evhttp_set_cb(w->ops, "/healthz", on_healthz, w);
+	evhttp_set_cb(w->ops, "/readyz", on_readyz, w);
+	evhttp_set_gencb(w->ops, on_other, w);
+	if (evhttp_bind_socket(w->ops, host, (ev_uint16_t)w->cfg->metrics_port) != 0) {
+		pw_error_set(err, "--metrics-addr %s:%u: cannot listen there (in use, or not an "
+		    "address of this machine)", w->cfg->metrics_host, w->cfg->metrics_port);
+		return -1;
+	}
+	log_info(NULL, "metrics", "serving /metrics, /healthz and /readyz on http://%s:%u",
+	    w->cfg->metrics_host, w->cfg->metrics_port);
+	ask_depth(-1, 0, w);
+	return 0;
+}
+
+void
+ops_stop(struct pw_worker *w)
+{
+	if (w->ops != NULL)
+		evhttp_free(w->ops);
+	w->ops = NULL;
+	if (w->depth_ev != NULL)
+		event_free(w->depth_ev);
+	w->depth_ev = NULL;
+}
