@@ -11,6 +11,7 @@
 #include "portada/config.h"
 #include "portada/inspect.h"
 #include "portada/log.h"
+#include "portada/overview.h"
 #include "portada/worker.h"
 
 #ifndef PW_VERSION
@@ -49,6 +50,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "inspect") == 0)
 		return pw_inspect_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "status") == 0)
+		return pw_overview_main(argc - 1, argv + 1);
 	if (pw_config_parse(&cfg, argc, argv, (pw_getenv_fn)getenv, &err) != 0 ||
 	    check_fd_limit(&cfg, &err) != 0) {
 		fprintf(stderr, "portada-worker: %s\n", err.msg);
