@@ -17,6 +17,7 @@
 static enum pw_log_format log_format = PW_LOG_TEXT;
 static enum pw_log_level log_level = PW_LOG_INFO;
 static FILE *log_out;
+static char status_line[256];	/* a terminal's live line, redrawn under the log */
 
 static const char *level_names[] = { "debug", "info", "warn", "error" };
 
@@ -118,8 +119,29 @@ log_vwrite(enum pw_log_level level, const char *file_id, const char *event,
 	}
 	if (off > 0 && line[off - 1] != '\n')
 		line[off - 1] = '\n';	/* truncated: keep one line per event */
-	fwrite(line, 1, off, log_out != NULL ? log_out : stderr);
-	fflush(log_out != NULL ? log_out : stderr);
+	{
+		FILE *out = log_out != NULL ? log_out : stderr;
+
+		if (status_line[0] != '\0')
+			fputs("\r\033[K", out);	/* the live line gives way... */
+		fwrite(line, 1, off, out);
+		if (status_line[0] != '\0')
+			fputs(status_line, out);	/* ...and comes back under it */
+		fflush(out);
+	}
+}
+
+void
+pw_log_status(const char *line)
+{
+	FILE *out = log_out != NULL ? log_out : stderr;
+
+	snprintf(status_line, sizeof status_line, "%s", line != NULL ? line : "");
+	fputs("\r\033[K", out);
+	fputs(status_line, out);
+	if (line == NULL)
+		status_line[0] = '\0';
+	fflush(out);
 }
 
 void

@@ -35,18 +35,117 @@ on_depth(struct pw_redis *r, redisReply *reply, void *arg)
 }
 
 static void
+send_depth(struct pw_worker *w)
+{
+	const char *argv[] = { "LLEN", w->cfg->queue_key };
+
+	if (!w->depth_pending && w->queue != NULL &&
+	    pw_redis_command(pw_queue_cmd(w->queue), on_depth, w, 0, 2, argv, NULL) == 0)
+		w->depth_pending = true;
+}
+
+static void
 ask_depth(evutil_socket_t fd, short what, void *arg)
 {
 	static const struct timeval tv = { DEPTH_INTERVAL, 0 };
 	struct pw_worker *w = arg;
-	const char *argv[] = { "LLEN", w->cfg->queue_key };
 
 	(void)fd;
 	(void)what;
-	if (!w->depth_pending && w->queue != NULL &&
-	    pw_redis_command(pw_queue_cmd(w->queue), on_depth, w, 0, 2, argv, NULL) == 0)
-		w->depth_pending = true;
+	send_depth(w);
 	evtimer_add(w->depth_ev, &tv);
+}
+
+/* ---- progress of a batch run (--exit-when-idle) ---- */
+
+#define PROGRESS_TTY_MS		1000	/* a terminal's live line */
+#define PROGRESS_LOG_S		10	/* a log line otherwise */
+
+static void
+duration(double s, char *out, size_t size)
+{
+	long t = (long)(s + 0.5);
+
+	if (t >= 3600)
+		snprintf(out, size, "%ldh%02ldm", t / 3600, t / 60 % 60);
+	else
+		snprintf(out, size, "%ldm%02lds", t / 60, t % 60);
+}
+
+static void
+progress_line(struct pw_worker *w, char *out, size_t size)
+{
+	const struct pw_worker_stats *st = &w->stats;
+	struct timespec now;
+	double elapsed, ended = (double)(st->done + st->failed + st->skipped + st->missing);
+	long long left = (w->queue_depth > 0 ? w->queue_depth : 0) + (long long)w->n_jobs;
+	char eta[32] = "-";
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	elapsed = (double)(now.tv_sec - w->progress_t0.tv_sec) +
+	    (double)(now.tv_nsec - w->progress_t0.tv_nsec) / 1e9;
+	if (elapsed <= 0)
+		elapsed = 1e-3;
+	if (ended > 0 && left > 0)
+		duration((double)left * elapsed / ended, eta, sizeof eta);
+	else if (left == 0)
+		snprintf(eta, sizeof eta, "0m00s");
+	snprintf(out, size, "%llu done, %llu failed, %lld left (%u in flight) | %.1f MB/s | ETA %s",
+	    st->done, st->failed, left, w->n_jobs, (double)st->bytes / 1e6 / elapsed, eta);
+}
+
+static void
+on_progress(evutil_socket_t fd, short what, void *arg)
+{
+	struct pw_worker *w = arg;
+	struct timeval tv = { 0, 0 };
+	char line[200];
+
+	(void)fd;
+	(void)what;
+	send_depth(w);
+	progress_line(w, line, sizeof line);
+	if (w->progress_tty) {
+		pw_log_status(line);
+		tv.tv_usec = PROGRESS_TTY_MS * 1000;
+	} else {
+		log_info(NULL, "progress", "%s", line);
+		tv.tv_sec = PROGRESS_LOG_S;
+	}
+	evtimer_add(w->progress_ev, &tv);
+}
+
+void
+progress_start(struct pw_worker *w)
+{
+	struct timeval tv = { 0, 200 * 1000 };	/* soon: short runs get a line too */
+
+	clock_gettime(CLOCK_MONOTONIC, &w->progress_t0);
+	if (!w->cfg->exit_when_idle)
+		return;
+	/* Text logs on a terminal get the live line; JSON logs are for machines. */
+	w->progress_tty = isatty(STDERR_FILENO) && w->cfg->log_format == PW_LOG_TEXT;
+	w->progress_ev = evtimer_new(w->base, on_progress, w);
+	if (w->progress_ev == NULL)
+		pw_fatal("cannot create the progress timer");
+	if (!w->progress_tty)
+		tv = (struct timeval){ PROGRESS_LOG_S, 0 };
+	evtimer_add(w->progress_ev, &tv);
+}
+
+void
+progress_stop(struct pw_worker *w)
+{
+	char line[200];
+
+	if (w->progress_ev == NULL)
+		return;
+	event_free(w->progress_ev);
+	w->progress_ev = NULL;
+	progress_line(w, line, sizeof line);
+	if (w->progress_tty)
+		pw_log_status(NULL);
+	log_info(NULL, "progress", "%s", line);
 }
 
 static double

@@ -486,6 +486,9 @@ worker_init(struct pw_worker *w, const struct pw_config *cfg)
 static void
 worker_finish(struct pw_worker *w)
 {
+	if (w->progress_ev != NULL)
+		event_free(w->progress_ev);
+	w->progress_ev = NULL;
 	ops_stop(w);
 	cancel_all(w);
 	/* Frees the connections: owed replies arrive as NULL and free their jobs. */
@@ -542,12 +545,14 @@ pw_worker_run(const struct pw_config *cfg)
 	}
 	event_add(w.sigterm_ev, NULL);
 	event_add(w.sigint_ev, NULL);
+	progress_start(&w);
 	pw_config_redis_display(&cfg->redis, addr, sizeof addr);
 	log_info(NULL, "start", "worker %s, redis %s, queue %s, %s mode, up to %u "
 	    "files in flight, lake %s", cfg->worker_id, addr, cfg->queue_key,
 	    cfg->fetch == PW_FETCH_BLMOVE ? "blmove" : "blpop", cfg->max_inflight, cfg->lake);
 	pw_queue_start(w.queue);
 	event_base_dispatch(w.base);
+	progress_stop(&w);
 	getrusage(RUSAGE_SELF, &ru);
 	log_info(NULL, "stop", "done=%llu failed=%llu skipped=%llu missing=%llu "
 	    "records=%llu peak_rss_kb=%ld", w.stats.done, w.stats.failed,

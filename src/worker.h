@@ -162,6 +162,9 @@ struct pw_worker {
 	long long queue_depth;		/* -1: not known yet */
 	bool depth_pending;
 	time_t started_at;
+	struct event *progress_ev;	/* --exit-when-idle: progress line or log */
+	bool progress_tty;
+	struct timespec progress_t0;
 	enum worker_state state;
 	int exit_status;
 
@@ -230,6 +233,9 @@ void batch_abort_all(struct pw_worker *w);
 /* ops.c: /metrics, /healthz, /readyz with --metrics-addr */
 int ops_start(struct pw_worker *w, struct pw_error *err);
 void ops_stop(struct pw_worker *w);
+/* --exit-when-idle: a live progress line on a terminal, else log lines. */
+void progress_start(struct pw_worker *w);
+void progress_stop(struct pw_worker *w);
 
 /* worker.c, called by job.c and batch.c */
 void worker_job_freed(struct pw_worker *w, struct job *job);

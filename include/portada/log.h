@@ -34,6 +34,12 @@ int pw_log_enabled(enum pw_log_level level);
 void pw_log(enum pw_log_level level, const char *file_id, const char *event,
     const char *fmt, ...) PW_PRINTF(4, 5);
 
+/*
+ * A live status line on a terminal: drawn at the bottom (no newline) and
+ * redrawn under every log line; NULL clears it.  Only for a terminal.
+ */
+void pw_log_status(const char *line);
+
 /* Log at error level and exit(1): only for failures at start-up. */
 void pw_fatal(const char *fmt, ...) PW_PRINTF(1, 2) __attribute__((noreturn));
 
