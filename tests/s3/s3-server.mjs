@@ -10,7 +10,8 @@
 // the connection dropped before forwarding (twice), 503 SlowDown (twice),
 // the connection dropped after s3rver did the work (twice; the client
 // cannot know it happened), a PUT's connection cut while its body is still
-// coming (bodies over 64 KiB), 500 InternalError, a 0.3 s delay (twice).  A third listener is s3rver as it is, signatures checked
+// coming (bodies over 64 KiB), 500 InternalError, a 0.3 s delay (twice);
+// never more than twice in a row for one request.  A third listener is s3rver as it is, signatures checked
 // but If-None-Match ignored, for the worker's check that refuses such a
 // store.  All listen on 127.0.0.1 only.  Prints
 // "port <clean port> <faulty port> <plain port>" when ready; stops on
@@ -107,9 +108,21 @@ function locked (key, fn) {
 }
 
 let faultN = 0
+// A request is faulted at most twice in a row (by method and URL): the
+// schedule is periodic, and a client whose retries fell into its period
+// would otherwise meet the same fault on every attempt.
+const streak = new Map()
 const handler = (faulty, plain = false) => (req, res) => {
   const chunks = []
-  const n = faulty ? faultN++ % 24 : -1
+  let n = faulty ? faultN++ % 24 : -1
+  const id = `${req.method} ${req.url}`
+  if (n >= 0) {
+    const faultHere = [1, 4, 7, 9, 13, 16, 19, 21].includes(n)
+    const k = streak.get(id) || 0
+    if (faultHere && k >= 2) n = -1
+    if (n >= 0 && faultHere) streak.set(id, k + 1)
+    else streak.delete(id)
+  }
   // Cut mid-upload: the connection goes while the client is still sending.
   if (n === 9 && req.method === 'PUT' && Number(req.headers['content-length'] || 0) > 65536) {
     stats.faults++
