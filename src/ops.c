@@ -56,6 +56,66 @@ ask_depth(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(w->depth_ev, &tv);
 }
 
+/* ---- heartbeat: status shows each worker's age; issue 8 reaps on it ---- */
+
+static void
+on_heartbeat_set(struct pw_redis *r, redisReply *reply, void *arg)
+{
+	(void)r;
+	(void)reply;
+	(void)arg;
+}
+
+static void
+on_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+	static const struct timeval tv = { PW_HEARTBEAT_INTERVAL, 0 };
+	struct pw_worker *w = arg;
+	char key[400], value[64], ttl[16];
+	struct timespec now;
+	const char *argv[] = { "SET", key, value, "EX", ttl };
+
+	(void)fd;
+	(void)what;
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(key, sizeof key, "%s%s", PW_HEARTBEAT_PREFIX, w->cfg->worker_id);
+	snprintf(value, sizeof value, "%lld.%03ld", (long long)now.tv_sec, now.tv_nsec / 1000000);
+	snprintf(ttl, sizeof ttl, "%d", PW_HEARTBEAT_TTL);
+	/* Redis down: the key expires, which is what it should say. */
+	if (w->queue != NULL && pw_redis_ready(pw_queue_cmd(w->queue)) &&
+	    pw_redis_command(pw_queue_cmd(w->queue), on_heartbeat_set, w, 0, 5, argv, NULL) != 0)
+		log_debug(NULL, "heartbeat", "not sent: the command connection is busy or down");
+	evtimer_add(w->heartbeat_ev, &tv);
+}
+
+void
+heartbeat_start(struct pw_worker *w)
+{
+	static const struct timeval soon = { 0, 300 * 1000 };	/* once connected */
+
+	w->heartbeat_ev = evtimer_new(w->base, on_heartbeat, w);
+	if (w->heartbeat_ev == NULL)
+		pw_fatal("cannot create the heartbeat timer");
+	evtimer_add(w->heartbeat_ev, &soon);
+}
+
+void
+heartbeat_now(struct pw_worker *w)
+{
+	if (w->heartbeat_ev == NULL)
+		return;
+	evtimer_del(w->heartbeat_ev);
+	on_heartbeat(-1, 0, w);
+}
+
+void
+heartbeat_stop(struct pw_worker *w)
+{
+	if (w->heartbeat_ev != NULL)
+		event_free(w->heartbeat_ev);
+	w->heartbeat_ev = NULL;
+}
+
 /* ---- progress of a batch run (--exit-when-idle) ---- */
 
 #define PROGRESS_TTY_MS		1000	/* a terminal's live line */

@@ -196,6 +196,48 @@ gather(redisContext *c, const struct pw_config *cfg, struct overview *o, char *w
 		freeReplyObject(r);
 	} while (strcmp(cursor, "0") != 0);
 
+	/* Workers alive with nothing in flight (an empty list is no key). */
+	snprintf(pattern, sizeof pattern, "%s*", PW_HEARTBEAT_PREFIX);
+	snprintf(cursor, sizeof cursor, "0");
+	do {
+		r = redisCommand(c, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
+		if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+			goto fail;
+		snprintf(cursor, sizeof cursor, "%s", str(r->element[0]) != NULL ?
+		    str(r->element[0]) : "0");
+		for (size_t i = 0; i < r->element[1]->elements; i++) {
+			const char *name = r->element[1]->element[i]->str + strlen(PW_HEARTBEAT_PREFIX);
+			bool known = false;
+			size_t k;
+			json_t *wk;
+			char key[600];
+
+			json_array_foreach(o->workers, k, wk)
+				known = known || strcmp(json_string_value(json_object_get(wk, "worker")),
+				    name) == 0;
+			if (known)
+				continue;
+			snprintf(key, sizeof key, "%s%s", cfg->processing_prefix, name);
+			json_array_append_new(o->workers, json_pack("{s:s, s:s, s:i, s:n}", "worker",
+			    name, "key", key, "in_flight", 0, "oldest_started_at"));
+		}
+		freeReplyObject(r);
+	} while (strcmp(cursor, "0") != 0);
+	{
+		size_t k;
+		json_t *wk;
+
+		json_array_foreach(o->workers, k, wk) {
+			redisReply *hb = redisCommand(c, "GET %s%s", PW_HEARTBEAT_PREFIX,
+			    json_string_value(json_object_get(wk, "worker")));
+			double t = str(hb) != NULL ? strtod(hb->str, NULL) : 0;
+
+			json_object_set_new(wk, "heartbeat_at", t > 0 ? json_real(t) : json_null());
+			if (hb != NULL)
+				freeReplyObject(hb);
+		}
+	}
+
 	/* The uploads by status: SCAN, then one pipelined HMGET per batch. */
 	snprintf(pattern, sizeof pattern, "%s*", cfg->hash_prefix);
 	snprintf(cursor, sizeof cursor, "0");
@@ -330,16 +372,22 @@ print_text(const struct pw_config *cfg, const struct overview *o, FILE *out)
 	json_t *wk;
 
 	fprintf(out, "queue      %s: %lld waiting\n", cfg->queue_key, o->queue);
-	fprintf(out, "in flight  %zu worker list(s)\n", json_array_size(o->workers));
+	fprintf(out, "workers    %zu (in flight, from their processing lists)\n",
+	    json_array_size(o->workers));
 	json_array_foreach(o->workers, i, wk) {
 		json_t *at = json_object_get(wk, "oldest_started_at");
-		char age[64] = "";
+		json_t *hb = json_object_get(wk, "heartbeat_at");
+		char age[64] = "", beat[64];
 
 		if (json_is_number(at))
 			snprintf(age, sizeof age, "   oldest started %.0f s ago",
 			    now - json_number_value(at));
-		fprintf(out, "  %-30s %6" JSON_INTEGER_FORMAT "%s\n",
-		    json_string_value(json_object_get(wk, "worker")),
+		if (json_is_number(hb))
+			snprintf(beat, sizeof beat, "heartbeat %.0f s ago", now - json_number_value(hb));
+		else
+			snprintf(beat, sizeof beat, "NO HEARTBEAT (stopped or dead)");
+		fprintf(out, "  %-24s %-32s %6" JSON_INTEGER_FORMAT "%s\n",
+		    json_string_value(json_object_get(wk, "worker")), beat,
 		    json_integer_value(json_object_get(wk, "in_flight")), age);
 	}
 	fprintf(out, "uploads    %lu%s by status:", o->scanned, o->truncated ? "+ (first ones)" : "");

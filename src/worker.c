@@ -201,6 +201,7 @@ cmd_ready(void *arg)
 		send_requeue(w);
 		return;
 	}
+	heartbeat_now(w);	/* (re)connected: alive again at once */
 	/* Resume parked jobs; a step that cannot be sent parks again. */
 	TAILQ_INIT(&resume);
 	while ((job = TAILQ_FIRST(&w->parked)) != NULL) {
@@ -489,6 +490,7 @@ worker_finish(struct pw_worker *w)
 	if (w->progress_ev != NULL)
 		event_free(w->progress_ev);
 	w->progress_ev = NULL;
+	heartbeat_stop(w);
 	ops_stop(w);
 	cancel_all(w);
 	/* Frees the connections: owed replies arrive as NULL and free their jobs. */
@@ -546,6 +548,7 @@ pw_worker_run(const struct pw_config *cfg)
 	event_add(w.sigterm_ev, NULL);
 	event_add(w.sigint_ev, NULL);
 	progress_start(&w);
+	heartbeat_start(&w);
 	pw_config_redis_display(&cfg->redis, addr, sizeof addr);
 	log_info(NULL, "start", "worker %s, redis %s, queue %s, %s mode, up to %u "
 	    "files in flight, lake %s", cfg->worker_id, addr, cfg->queue_key,

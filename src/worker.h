@@ -162,6 +162,7 @@ struct pw_worker {
 	long long queue_depth;		/* -1: not known yet */
 	bool depth_pending;
 	time_t started_at;
+	struct event *heartbeat_ev;	/* SET PW_HEARTBEAT_PREFIX<worker-id> */
 	struct event *progress_ev;	/* --exit-when-idle: progress line or log */
 	bool progress_tty;
 	struct timespec progress_t0;
@@ -233,6 +234,10 @@ void batch_abort_all(struct pw_worker *w);
 /* ops.c: /metrics, /healthz, /readyz with --metrics-addr */
 int ops_start(struct pw_worker *w, struct pw_error *err);
 void ops_stop(struct pw_worker *w);
+/* SET portada:heartbeat:<worker-id> <unix time> EX 30, every 5 s. */
+void heartbeat_start(struct pw_worker *w);
+void heartbeat_now(struct pw_worker *w);	/* the command connection is (back) up */
+void heartbeat_stop(struct pw_worker *w);
 /* --exit-when-idle: a live progress line on a terminal, else log lines. */
 void progress_start(struct pw_worker *w);
 void progress_stop(struct pw_worker *w);

@@ -24,6 +24,13 @@ enum pw_status_scheme {
 	PW_STATUS_DASHBOARD,	/* 0 pending, 1 processed, 2 error */
 };
 
+/* Each worker's heartbeat key (prefix + worker id): its last sign of life,
+ * in seconds since the epoch, refreshed every PW_HEARTBEAT_INTERVAL s and
+ * gone PW_HEARTBEAT_TTL s after the worker stopped refreshing it. */
+#define PW_HEARTBEAT_PREFIX	"portada:heartbeat:"
+#define PW_HEARTBEAT_INTERVAL	5
+#define PW_HEARTBEAT_TTL	30
+
 struct pw_redis_addr {
 	char *host;		/* NULL for a unix socket */
 	int port;

@@ -68,6 +68,11 @@ try {
   await until('every upload final', () => cmds.every((id) => ['2', '-1'].includes(cli('HGET', `file:${id}`, 'status'))))
 
   const get = async (p) => { const r = await fetch(base + p); return { status: r.status, type: r.headers.get('content-type'), text: await r.text() } }
+  // The worker's heartbeat: a recent time, with a TTL.
+  const beat = Number(cli('GET', 'portada:heartbeat:ops'))
+  check(Math.abs(beat - Date.now() / 1000) < 10, `heartbeat ${beat}`)
+  const ttl = Number(cli('TTL', 'portada:heartbeat:ops'))
+  check(ttl > 0 && ttl <= 30, `heartbeat TTL ${ttl}`)
   const h = await get('/healthz')
   check(h.status === 200 && h.text === 'ok\n', `/healthz: ${h.status} ${JSON.stringify(h.text)}`)
   check((await get('/nope')).status === 404, '/nope is not 404')

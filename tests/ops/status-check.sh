@@ -33,6 +33,10 @@ for k in $(seq 1 12); do
 		finished_at $((now - 100 + k)) original_filename "f$k.json"
 done
 r SET file:not-a-hash x		# under the prefix, but not an upload
+# edge-1 is alive, edge-2 holds ids but stopped beating (dead), edge-3 is
+# alive with nothing in flight.
+r SET portada:heartbeat:edge-1 $((now - 2)) EX 30
+r SET portada:heartbeat:edge-3 $((now - 1)) EX 30
 
 "$worker" status --redis "unix://$sock" --json >"$tmp/out.json" || fail "status --json exited $?"
 node -e '
@@ -41,9 +45,13 @@ const now = Number(process.argv[2])
 const want = (c, m) => { if (!c) { console.error("status-check: " + m + ": " + JSON.stringify(o)); process.exit(1) } }
 want(o.queue.key === "files:all" && o.queue.waiting === 3, "queue")
 const w = Object.fromEntries(o.workers.map((x) => [x.worker, x]))
-want(Object.keys(w).sort().join() === "edge-1,edge-2", "workers")
-want(w["edge-1"].in_flight === 2 && w["edge-1"].oldest_started_at === now - 42, "edge-1")
-want(w["edge-2"].in_flight === 1 && w["edge-2"].oldest_started_at === now - 3, "edge-2")
+want(Object.keys(w).sort().join() === "edge-1,edge-2,edge-3", "workers")
+want(w["edge-1"].in_flight === 2 && w["edge-1"].oldest_started_at === now - 42 &&
+  w["edge-1"].heartbeat_at === now - 2, "edge-1")
+want(w["edge-2"].in_flight === 1 && w["edge-2"].oldest_started_at === now - 3 &&
+  w["edge-2"].heartbeat_at === null, "edge-2")
+want(w["edge-3"].in_flight === 0 && w["edge-3"].oldest_started_at === null &&
+  w["edge-3"].heartbeat_at === now - 1, "edge-3")
 want(o.statuses["0"].count === 1 && o.statuses["1"].count === 3 && o.statuses["2"].count === 2 &&
   o.statuses["-1"].count === 12 && o.statuses["-1"].meaning === "failed", "statuses")
 want(o.uploads_scanned === 18 && o.truncated === false, "scanned")
@@ -56,7 +64,9 @@ want(o.last_errors[9].id === "f3", "the ten newest")
 
 "$worker" status --redis "unix://$sock" >"$tmp/out.txt" || fail "status exited $?"
 grep -q '^queue      files:all: 3 waiting$' "$tmp/out.txt" || fail "text: queue line"
-grep -q '^  edge-1  *2   oldest started 4[2-4] s ago$' "$tmp/out.txt" || fail "text: edge-1"
+grep -q '^  edge-1  *heartbeat [2-4] s ago  *2   oldest started 4[2-4] s ago$' "$tmp/out.txt" ||
+	fail "text: edge-1: $(grep edge-1 "$tmp/out.txt")"
+grep -q '^  edge-2  *NO HEARTBEAT (stopped or dead)  *1' "$tmp/out.txt" || fail "text: edge-2"
 grep -q '^uploads    18 by status:.*-1 (failed) 12' "$tmp/out.txt" || fail "text: statuses"
 grep -q '^  .*  f12  f12.json$' "$tmp/out.txt" || fail "text: last error"
 
