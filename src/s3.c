@@ -57,6 +57,7 @@ struct pw_s3_call {
 	size_t			 max;
 	struct pw_buf		 body;
 	bool			 too_big;
+	struct pw_error		 held;		/* a retried completion's error, while checking */
 	char			*token;		/* LIST: the next continuation token */
 	char			**keys;
 	size_t			 nkeys, capkeys;
@@ -586,12 +587,31 @@ on_completed_check(void *arg, const struct pw_s3_result *res)
 
 	/* A GET of at most 0 bytes: any object there is "too big", or empty. */
 	if (res->status == PW_S3_OK || (res->status == PW_S3_FAILED && res->too_big)) {
+		pw_buf_reset(&c->body);	/* the NoSuchUpload answer is not the result */
 		finish(c, PW_S3_OK, NULL);
 		return;
 	}
 	pw_error_set(&err, "S3 POST s3://%s/%s?uploadId: the upload is gone and the object is "
 	    "not there", c->s3->cfg.bucket, c->key);
 	finish(c, PW_S3_FAILED, &err);
+}
+
+/*
+ * A retried CompleteMultipartUpload answered 5xx: an earlier attempt may
+ * have completed it (s3rver, for one, then fails every later completion).
+ * The object being there means it was ours (data files have unique names).
+ */
+static void
+on_completed_recheck(void *arg, const struct pw_s3_result *res)
+{
+	struct pw_s3_call *c = arg;
+
+	if (res->status == PW_S3_OK || (res->status == PW_S3_FAILED && res->too_big)) {
+		pw_buf_reset(&c->body);	/* the error answer is not the result */
+		finish(c, PW_S3_OK, NULL);
+		return;
+	}
+	retry_or_fail(c, &c->held);
 }
 
 static void
@@ -620,6 +640,25 @@ on_http_done(void *arg, const struct pw_http_result *r)
 			pw_error_set(&err, "S3 GET s3://%s/%s: the object is larger than %zu bytes",
 			    c->s3->cfg.bucket, c->key, c->max);
 			finish(c, PW_S3_FAILED, &err);
+			return;
+		}
+		/* CompleteMultipartUpload may answer 200 with an <Error> inside:
+		 * a failure to retry, as a 5xx would be (and checked, if an
+		 * earlier attempt may have completed it). */
+		if (c->op == OP_POST && c->nq == 1 && strcmp(c->q[0].name, "uploadId") == 0 &&
+		    memmem(c->body.data, c->body.len, "<Error>", 7) != NULL) {
+			char *code = xml_first(&c->body, "Code");
+
+			pw_error_set(&err, "S3 POST s3://%s/%s?uploadId: %s", c->s3->cfg.bucket,
+			    c->key, code != NULL ? code : "an error in a 200 answer");
+			free(code);
+			c->s3->errors[PW_S3_ERR_SERVER]++;
+			if (c->attempts > 1) {
+				c->held = err;
+				pw_s3_get(c->s3, c->key + strlen(c->s3->cfg.prefix), 0,
+				    on_completed_recheck, c);
+			} else
+				retry_or_fail(c, &err);
 			return;
 		}
 		if (c->op == OP_LIST && list_page(c)) {
@@ -659,6 +698,13 @@ on_http_done(void *arg, const struct pw_http_result *r)
 		return;
 	}
 	error_from(c, r->status, &err);
+	if (r->status >= 500 && c->op == OP_POST && c->nq == 1 && c->attempts > 1 &&
+	    strcmp(c->q[0].name, "uploadId") == 0) {
+		c->s3->errors[PW_S3_ERR_SERVER]++;
+		c->held = err;
+		pw_s3_get(c->s3, c->key + strlen(c->s3->cfg.prefix), 0, on_completed_recheck, c);
+		return;
+	}
 	{
 		/* SlowDown may come with 503 or, from some stores, 400. */
 		char *code = xml_first(&c->body, "Code");
