@@ -2,10 +2,9 @@
  * batch: rows → data files → one commit for many uploads (group commit).
  *
  * While a file is read its rows are mapped at once and packed into the
- * job's spool (see rowspool.h).  A file whose rows pass --stage-bytes, or
- * that would take the worker's spools past --stage-memory, moves them into
- * a data file of its own and streams the rest there, so no file is ever
- * held whole in memory.  Such streams are few (--max-streams): a writer
+ * job's spool (see rowspool.h).  A file whose rows pass --stage-bytes moves
+ * them into a data file of its own and streams the rest there, so no file
+ * is ever held whole in memory.  Such streams are few (--max-streams): a writer
  * holds a row group, so a file that needs one while all are taken pauses
  * (its reader stops at the chunk, see source.h) until one is free.  The
  * check runs before each chunk, so a spool passes its bound by at most one
@@ -22,11 +21,24 @@
  * log entry is put, and the next batch fills meanwhile; one commit per
  * table is in flight.  Only after the commit (data files and log entry
  * durable in the store, see store.h) do its uploads get their final
- * status.  Data files stream into the store as they are encoded; when the
- * store falls behind (S3 parts waiting to upload past --stage-memory),
- * readers pause and fewer ids are taken until it catches up.  A failure of the lake itself (a full disk, a
- * log that changed under us) is not the upload's fault: the worker stops,
- * puts its files back in the queue and exits 1 rather than failing them.
+ * status.  Data files stream into the store as they are encoded.
+ *
+ * Memory (--memory-budget, see budget.h): spools, scanners, writers' row
+ * groups, S3 parts and log entries in flight are charged to the budget,
+ * and the writers' row groups are sized from it.  While it is used up no
+ * ids are taken, and of the files still spooling rows only one (the
+ * "runner") reads on; the others pause at their next chunk.  The runner
+ * always gets through: it ends in the shared file or spills into its own,
+ * and files writing their own data file never wait for memory (what they
+ * hold is bounded by their row group), so stream slots always come free.
+ * When the store falls behind (S3 parts waiting to upload past half the
+ * budget), every reader pauses until it catches up.  Nothing announces
+ * freed memory (a commit landing, a part going up), so while anything
+ * waits for it a 20 ms timer looks again.
+ *
+ * A failure of the lake itself (a full disk, a log that changed under us)
+ * is not the upload's fault: the worker stops, puts its files back in the
+ * queue and exits 1 rather than failing them.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -42,7 +54,6 @@
 
 #define SPEC_FILE_MAX		((size_t)1 << 20)
 #define SHARED_FILE_BYTES	((size_t)128 << 20)	/* spooled bytes per shared file */
-#define OWN_ROW_GROUP_BYTES	((size_t)16 << 20)	/* memory of one big upload's writer */
 
 static bool commit(struct batch *b);
 static void drop_files(struct pw_table_file **files, size_t *n);
@@ -85,6 +96,7 @@ batch_new(struct pw_worker *w)
 {
 	struct batch *b = pw_xcalloc(1, sizeof *b);
 	const struct pw_config *cfg = w->cfg;
+	struct pw_budget_plan plan;
 	size_t need;
 
 	b->w = w;
@@ -93,8 +105,10 @@ batch_new(struct pw_worker *w)
 	b->timer = evtimer_new(w->base, on_timer, b);
 	if (b->timer == NULL)
 		pw_fatal("cannot create the commit timer");
+	pw_budget_plan(cfg->memory_budget, cfg->max_streams, &plan);
 	pw_pq_options_default(&b->shared_opt);
 	b->shared_opt.codec = cfg->codec;
+	b->shared_opt.row_group_bytes = plan.shared_row_group;
 	/*
 	 * Neither writer may ever refuse a row: a refusal in the shared file
 	 * would strand the rows of the upload's earlier records there.  A
@@ -107,9 +121,9 @@ batch_new(struct pw_worker *w)
 	if (need > b->shared_opt.row_group_bytes * 4)
 		b->shared_opt.memory_limit = need;
 	b->own_opt = b->shared_opt;
-	b->own_opt.row_group_bytes = OWN_ROW_GROUP_BYTES;
-	need = 3 * cfg->max_record_bytes + OWN_ROW_GROUP_BYTES;
-	b->own_opt.memory_limit = need > 4 * OWN_ROW_GROUP_BYTES ? need : 4 * OWN_ROW_GROUP_BYTES;
+	b->own_opt.row_group_bytes = plan.own_row_group;
+	need = 3 * cfg->max_record_bytes + plan.own_row_group;
+	b->own_opt.memory_limit = need > 4 * plan.own_row_group ? need : 4 * plan.own_row_group;
 	return b;
 }
 
@@ -278,10 +292,13 @@ static void wake(struct pw_worker *w);
 static void
 release_spool(struct job *job)
 {
-	job->w->staged_bytes -= job->staged;
-	job->staged = 0;
+	struct pw_worker *w = job->w;
+
+	pw_budget_set(&w->mem, PW_MEM_ROWS, &job->staged, 0);
 	pw_rowspool_finish(&job->spool);
-	wake(job->w);
+	if (w->mem_runner == job)
+		w->mem_runner = NULL;	/* done spooling: another may run */
+	wake(w);
 }
 
 static void
@@ -301,8 +318,7 @@ needs_stream(const struct job *job)
 	const struct pw_config *cfg = job->w->cfg;
 
 	return job->own == NULL && job->staged > 0 &&
-	    (pw_rowspool_bytes(&job->spool) >= cfg->stage_bytes ||
-	    job->w->staged_bytes > cfg->stage_memory);
+	    pw_rowspool_bytes(&job->spool) >= cfg->stage_bytes;
 }
 
 /* A write into a data file failed: the row, or the disk? */
@@ -351,8 +367,8 @@ batch_stage_row(struct job *job, const struct pw_pq_value *row, struct pw_error 
 			return -1;
 		}
 		/* What the spool takes from the allocator, growth slack included. */
-		w->staged_bytes += job->spool.b.cap - job->staged;
-		job->staged = job->spool.b.cap;
+		if (job->spool.b.cap != job->staged)
+			pw_budget_set(&w->mem, PW_MEM_ROWS, &job->staged, job->spool.b.cap);
 		/* A YAML file is parsed whole at its end, where nothing can wait. */
 		if (job->is_yaml && needs_stream(job))
 			return spill(job, err);
@@ -373,14 +389,61 @@ watch_backlog(struct pw_worker *w)
 		evtimer_add(w->backlog_ev, &tv);
 }
 
+/* Charge what the writers, the store and the commits hold now. */
+void
+batch_memory_update(struct pw_worker *w)
+{
+	size_t encode = 0, commit = 0;
+
+	for (size_t i = 0; i < 2; i++) {
+		const struct batch *b = w->batches[i];
+
+		if (b != NULL && b->table != NULL) {
+			encode += pw_table_held(b->table);
+			commit += pw_table_commit_held(b->table);
+		}
+	}
+	pw_budget_set(&w->mem, PW_MEM_ENCODE, &w->mem_encode, encode);
+	pw_budget_set(&w->mem, PW_MEM_COMMIT, &w->mem_commit, commit);
+	pw_budget_set(&w->mem, PW_MEM_UPLOAD, &w->mem_upload,
+	    w->store != NULL ? pw_store_held(w->store) : 0);
+}
+
+/* Whether the memory budget is used up (and so no ids may be taken). */
+bool
+batch_memory_full(struct pw_worker *w)
+{
+	batch_memory_update(w);
+	if (!pw_budget_full(&w->mem))
+		return false;
+	watch_backlog(w);
+	return true;
+}
+
 /* Whether the store has fallen behind: encoded bytes wait for it. */
 bool
 batch_store_behind(struct pw_worker *w)
 {
-	if (w->store == NULL || pw_store_buffered(w->store) <= w->cfg->stage_memory)
+	if (w->store == NULL || pw_store_buffered(w->store) <= w->cfg->memory_budget / 2)
 		return false;
 	watch_backlog(w);
 	return true;
+}
+
+/*
+ * Whether a job spooling rows must wait for memory: while the budget is
+ * used up only the runner reads on (see the top of the file).
+ */
+static bool
+memory_wait(struct job *job)
+{
+	struct pw_worker *w = job->w;
+
+	if (job->own != NULL || !batch_memory_full(w))
+		return false;
+	if (w->mem_runner == NULL)
+		w->mem_runner = job;
+	return w->mem_runner != job;
 }
 
 static void
@@ -391,7 +454,7 @@ on_backlog(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	wake(w);
-	if (!batch_store_behind(w) && w->state == WORKER_RUNNING)
+	if (!batch_store_behind(w) && !batch_memory_full(w) && w->state == WORKER_RUNNING)
 		pw_queue_kick(w->queue);
 }
 
@@ -415,6 +478,8 @@ batch_before_chunk(struct job *job, struct pw_error *err)
 
 	if (batch_store_behind(w))
 		return pause_job(job, "waiting for the store to catch up");
+	if (memory_wait(job))
+		return pause_job(job, "waiting for memory");
 	if (!needs_stream(job))
 		return 0;
 	if (w->streams < w->cfg->max_streams && TAILQ_EMPTY(&w->waiting))
@@ -428,17 +493,24 @@ static void
 wake(struct pw_worker *w)
 {
 	struct pw_error err;
-	struct job *job;
+	struct job *job, *next;
 
 	/* waking: a spill frees a spool, which calls wake() again */
 	if (w->waking || w->failed || (w->state != WORKER_RUNNING && w->state != WORKER_DRAINING))
 		return;
 	w->waking = true;
-	while ((job = TAILQ_FIRST(&w->waiting)) != NULL) {
+	/*
+	 * In order, but past those that must still wait: a file writing its
+	 * own data file may go on while spooling ones wait for memory, and
+	 * it is what frees the stream slot the runner may need.
+	 */
+	for (job = TAILQ_FIRST(&w->waiting); job != NULL; job = next) {
+		next = TAILQ_NEXT(job, wait_link);
 		if (batch_store_behind(w))
 			break;
-		if (needs_stream(job) && w->streams >= w->cfg->max_streams)
-			break;
+		if (memory_wait(job) ||
+		    (needs_stream(job) && w->streams >= w->cfg->max_streams))
+			continue;
 		TAILQ_REMOVE(&w->waiting, job, wait_link);
 		job->waiting = false;
 		if (needs_stream(job) && spill(job, &err) == -1) {

@@ -109,8 +109,10 @@ static const struct opt opts[] = {
 	{ "stage-bytes", "PORTADA_STAGE_BYTES", OPT_SIZE, OFF(stage_bytes), 0, 1 << 30, "SIZE",
 	  "an upload whose rows take at most this is held in memory, then written into a data "
 	  "file shared with other uploads; a bigger one streams into its own data file (default 1m)" },
-	{ "stage-memory", "PORTADA_STAGE_MEMORY", OPT_SIZE, OFF(stage_memory), 0, 1ull << 40, "SIZE",
-	  "rows held in memory for all uploads together (default 64m)" },
+	{ "memory-budget", "PORTADA_MEMORY_BUDGET", OPT_SIZE, OFF(memory_budget), 4 << 20, 1ull << 40, "SIZE",
+	  "memory for everything that grows with input (records, rows, Parquet row groups, "
+	  "uploads to the store); when it is used up fewer ids are taken and readers wait "
+	  "(default 64m)" },
 	{ "max-streams", "PORTADA_MAX_STREAMS", OPT_UINT, OFF(max_streams), 1, 10000, "N",
 	  "uploads writing their own data file at once; another one past --stage-bytes pauses "
 	  "until one is done, so the writers' memory is bounded (default 4)" },
@@ -501,7 +503,7 @@ set_defaults(struct pw_config *cfg)
 	cfg->commit_interval_ms = 1000;
 	cfg->commit_max_files = 1000;
 	cfg->stage_bytes = 1u << 20;
-	cfg->stage_memory = 64u << 20;
+	cfg->memory_budget = 64u << 20;
 	cfg->max_streams = 4;
 	cfg->codec = PW_PQ_ZSTD;
 }

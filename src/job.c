@@ -114,6 +114,8 @@ job_fail(struct job *job, const struct pw_error *err)
 	job->rd = NULL;
 	pw_scan_destroy(job->scan);
 	job->scan = NULL;
+	pw_buf_finish(&job->yaml);
+	pw_budget_set(&job->w->mem, PW_MEM_RECORDS, &job->mem_records, 0);
 	to_finish(job);
 }
 
@@ -178,16 +180,6 @@ on_data(void *arg, const char *buf, size_t len, struct pw_error *err)
 {
 	struct job *job = arg;
 
-	if (job->is_yaml) {
-		if (pw_buf_append(&job->yaml, buf, len) == -1) {
-			pw_error_set(err, "YAML entity file is larger than %zu MiB; upload it as "
-			    "JSON, which has no such limit: %s", YAML_FILE_MAX >> 20, job->shown_path);
-			return -1;
-		}
-		batch_archive_write(job, buf, len);
-		job->w->stats.bytes += len;
-		return 0;
-	}
 	switch (batch_before_chunk(job, err)) {
 	case 0:
 		break;
@@ -196,8 +188,20 @@ on_data(void *arg, const char *buf, size_t len, struct pw_error *err)
 	default:
 		return -1;
 	}
+	if (job->is_yaml) {
+		if (pw_buf_append(&job->yaml, buf, len) == -1) {
+			pw_error_set(err, "YAML entity file is larger than %zu MiB; upload it as "
+			    "JSON, which has no such limit: %s", YAML_FILE_MAX >> 20, job->shown_path);
+			return -1;
+		}
+		pw_budget_set(&job->w->mem, PW_MEM_RECORDS, &job->mem_records, job->yaml.cap);
+		batch_archive_write(job, buf, len);
+		job->w->stats.bytes += len;
+		return 0;
+	}
 	if (pw_scan_feed(job->scan, buf, len, err) != 0)
 		return -1;
+	pw_budget_set(&job->w->mem, PW_MEM_RECORDS, &job->mem_records, pw_scan_held(job->scan));
 	batch_archive_write(job, buf, len);
 	job->w->stats.bytes += len;
 	return 0;
@@ -232,6 +236,7 @@ on_end(void *arg, const struct pw_error *read_err)
 	}
 	pw_scan_destroy(job->scan);
 	job->scan = NULL;
+	pw_budget_set(&job->w->mem, PW_MEM_RECORDS, &job->mem_records, 0);
 	job->outcome = PW_STATUS_DONE;
 	pw_row_builder_destroy(job->rows);
 	job->rows = NULL;
@@ -601,6 +606,7 @@ job_start(struct pw_worker *w, const char *id, bool recovered)
 	snprintf(job->key, n, "%s%s", w->cfg->hash_prefix, id);
 	job->recovered = recovered;
 	job->uploaded_ms = -1;
+	pw_budget_set(&w->mem, PW_MEM_JOBS, &job->mem_job, JOB_BYTES);
 	if (recovered)
 		w->stats.recovered++;
 	job->state = JOB_LOAD;

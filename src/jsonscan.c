@@ -1149,6 +1149,12 @@ pw_scan_finish(struct pw_scan *s, struct pw_error *err)
 }
 
 size_t
+pw_scan_held(const struct pw_scan *s)
+{
+	return s->key.cap + s->val.cap + s->stack_size;
+}
+
+size_t
 pw_scan_records(const struct pw_scan *s)
 {
 	return s->nrecords;

@@ -2,6 +2,7 @@
  * portada-worker: options in, worker out.  Everything else lives in the
  * modules named after the pipeline stages.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -69,6 +70,16 @@ main(int argc, char **argv)
 		return 0;
 	}
 	pw_log_setup(cfg.log_format, cfg.log_level, stderr);
+	/*
+	 * Row groups, spools and records are big and short-lived.  glibc would
+	 * raise its mmap threshold after the first such free and keep later
+	 * ones in the heap, where fragmentation holds on to the pages; a fixed
+	 * threshold gives them back on free, so the resident set follows the
+	 * memory budget (measured: peak 47 MiB -> 29 MiB at --memory-budget 16m).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+	mallopt(M_TOP_PAD, 0);
 	status = pw_worker_run(&cfg);
 	pw_config_finish(&cfg);
 	return status;

@@ -9,6 +9,7 @@
 #include <event2/http.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "worker.h"
 
 #define DEPTH_INTERVAL	5	/* seconds between LLEN of the queue */
+#define MEMORY_LOG_BEATS 12	/* heartbeats between memory lines while busy */
 
 static const char *const stage_names[] = {
 	"load", "lookup", "mark", "read", "commit", "finish", "ack",
@@ -56,6 +58,52 @@ ask_depth(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(w->depth_ev, &tv);
 }
 
+static double
+rss_bytes(void)
+{
+	long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return (double)resident * (double)sysconf(_SC_PAGESIZE);
+}
+
+/* The high-water mark of the resident set (VmHWM), in bytes. */
+static double
+peak_rss_bytes(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)ru.ru_maxrss * 1024;
+}
+
+/*
+ * "memory" log line: the resident set now and at its peak, and what the
+ * budget holds by kind, so an operator sees what an edge VM must give.
+ */
+void
+ops_log_memory(struct pw_worker *w, const char *when)
+{
+	char kinds[256];
+	size_t n = 0;
+
+	batch_memory_update(w);
+	for (int k = 0; k < PW_MEM_KINDS; k++)
+		n += (size_t)snprintf(kinds + n, n < sizeof kinds ? sizeof kinds - n : 0,
+		    "%s %s %.1f", k == 0 ? "" : ",", pw_mem_kind_name(k),
+		    (double)w->mem.by_kind[k] / 1048576);
+	log_info(NULL, "memory", "%s: rss %.1f MiB, peak %.1f MiB; budget %.1f of %.1f MiB "
+	    "used, peak %.1f (MiB:%s)", when, rss_bytes() / 1048576, peak_rss_bytes() / 1048576,
+	    (double)w->mem.used / 1048576, (double)w->mem.limit / 1048576,
+	    (double)w->mem.peak / 1048576, kinds);
+}
+
 /* ---- heartbeat: status shows each worker's age; issue 8 reaps on it ---- */
 
 static void
@@ -74,9 +122,17 @@ on_heartbeat(evutil_socket_t fd, short what, void *arg)
 	char key[400], value[64], ttl[16];
 	struct timespec now;
 	const char *argv[] = { "SET", key, value, "EX", ttl };
+	unsigned long long finished = w->stats.done + w->stats.failed + w->stats.skipped;
 
 	(void)fd;
 	(void)what;
+	/* A memory line a minute while files come, none while idle. */
+	if (++w->beats >= MEMORY_LOG_BEATS) {
+		w->beats = 0;
+		if (finished != w->beats_finished || w->n_jobs > 0)
+			ops_log_memory(w, "busy");
+		w->beats_finished = finished;
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	snprintf(key, sizeof key, "%s%s", PW_HEARTBEAT_PREFIX, w->cfg->worker_id);
 	snprintf(value, sizeof value, "%lld.%03ld", (long long)now.tv_sec, now.tv_nsec / 1000000);
@@ -208,19 +264,6 @@ progress_stop(struct pw_worker *w)
 	log_info(NULL, "progress", "%s", line);
 }
 
-static double
-rss_bytes(void)
-{
-	long pages = 0, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (f == NULL)
-		return 0;
-	if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-		resident = 0;
-	fclose(f);
-	return (double)resident * (double)sysconf(_SC_PAGESIZE);
-}
 
 static void
 render(struct pw_worker *w, struct pw_buf *b)
@@ -292,18 +335,26 @@ render(struct pw_worker *w, struct pw_buf *b)
 		pw_metric_sample(b, "portada_store_errors_total", "kind", pw_s3_error_kinds[i],
 		    (double)errs[i]);
 
-	pw_metric_head(b, "portada_staged_bytes", "gauge",
-	    "Rows held in memory for uploads being read (bounded by --stage-memory).");
-	pw_metric_sample(b, "portada_staged_bytes", NULL, NULL, (double)w->staged_bytes);
-	pw_metric_head(b, "portada_stage_memory_limit_bytes", "gauge", "--stage-memory.");
-	pw_metric_sample(b, "portada_stage_memory_limit_bytes", NULL, NULL,
-	    (double)w->cfg->stage_memory);
+	batch_memory_update(w);
+	pw_metric_head(b, "portada_memory_used_bytes", "gauge",
+	    "Memory charged to the budget, by kind (see --memory-budget).");
+	for (int k = 0; k < PW_MEM_KINDS; k++)
+		pw_metric_sample(b, "portada_memory_used_bytes", "kind", pw_mem_kind_name(k),
+		    (double)w->mem.by_kind[k]);
+	pw_metric_head(b, "portada_memory_used_peak_bytes", "gauge",
+	    "The most ever charged to the budget at once.");
+	pw_metric_sample(b, "portada_memory_used_peak_bytes", NULL, NULL, (double)w->mem.peak);
+	pw_metric_head(b, "portada_memory_budget_bytes", "gauge", "--memory-budget.");
+	pw_metric_sample(b, "portada_memory_budget_bytes", NULL, NULL, (double)w->mem.limit);
 	pw_metric_head(b, "portada_store_backlog_bytes", "gauge",
-	    "Encoded bytes waiting for the object store (readers pause past --stage-memory).");
+	    "Encoded bytes waiting for the object store (readers pause past half the budget).");
 	pw_metric_sample(b, "portada_store_backlog_bytes", NULL, NULL,
 	    w->store != NULL ? (double)pw_store_buffered(w->store) : 0);
 	pw_metric_head(b, "process_resident_memory_bytes", "gauge", "Resident set size.");
 	pw_metric_sample(b, "process_resident_memory_bytes", NULL, NULL, rss_bytes());
+	pw_metric_head(b, "process_resident_memory_peak_bytes", "gauge",
+	    "The resident set's high-water mark (VmHWM).");
+	pw_metric_sample(b, "process_resident_memory_peak_bytes", NULL, NULL, peak_rss_bytes());
 	pw_metric_head(b, "process_start_time_seconds", "gauge",
 	    "When the worker started, in seconds since the epoch.");
 	pw_metric_sample(b, "process_start_time_seconds", NULL, NULL, (double)w->started_at);

@@ -1657,6 +1657,42 @@ write_footer(struct pw_pq_writer *w, struct pw_buf *b)
 }
 
 /* The file-level statistics handed back to the caller. */
+/*
+ * A closed file's row group buffers go back at once: it may wait a while
+ * for its commit, and only its statistics are still needed.
+ */
+static void
+release_buffers(struct pw_pq_writer *w)
+{
+	for (size_t i = 0; i < w->ncols; i++) {
+		struct col *c = &w->cols[i];
+
+		pw_buf_finish(&c->values);
+		pw_buf_finish(&c->idx);
+		pw_buf_finish(&c->def);
+		pw_buf_finish(&c->rep);
+		pw_buf_finish(&c->chunk);
+		pw_buf_finish(&c->dict);
+		free(c->dict_off);
+		free(c->dict_hash);
+		free(c->slots);
+		c->dict_off = NULL;
+		c->dict_hash = NULL;
+		c->slots = NULL;
+		c->nslots = c->dict_n = c->dict_cap = 0;
+	}
+	pw_compressor_destroy(w->comp);
+	w->comp = NULL;
+	pw_buf_finish(&w->page);
+	pw_buf_finish(&w->zpage);
+	pw_buf_finish(&w->hdr);
+	pw_buf_finish(&w->rgs);
+	free(w->wide);
+	w->wide = NULL;
+	w->wide_cap = 0;
+	w->held = 0;
+}
+
 static void
 fill_file_stats(struct pw_pq_writer *w)
 {
@@ -1722,6 +1758,7 @@ pw_pq_close(struct pw_pq_writer *w, const struct pw_pq_file_stats **stats,
 		return -1;
 	w->closed = true;
 	fill_file_stats(w);
+	release_buffers(w);
 	if (stats != NULL)
 		*stats = &w->file_stats;
 	return 0;

@@ -510,6 +510,20 @@ pw_store_buffered(const struct pw_store *st)
 	return n;
 }
 
+size_t
+pw_store_held(const struct pw_store *st)
+{
+	const struct pw_store_writer *w;
+	size_t n = 0;
+
+	if (st->s3 == NULL)
+		return 0;
+	TAILQ_FOREACH(w, &st->writers, link)
+		if (w->up != NULL && !w->ended)
+			n += pw_s3_upload_buffered(w->up);
+	return n;
+}
+
 uint64_t
 pw_store_writer_size(const struct pw_store_writer *w)
 {

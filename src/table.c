@@ -60,6 +60,7 @@ struct pw_table {
 	struct pw_delta_field	*fields;	/* the spec's columns, for stats */
 	size_t			 nfields;
 	uint64_t		 version;
+	size_t			 held;		/* open writers' row groups: see pw_table_held() */
 
 	/* Opening. */
 	pw_table_done_fn	 open_done;
@@ -101,6 +102,7 @@ struct pw_table_file {
 	uint64_t			 size;
 	int64_t				 mtime_ms;
 	bool				 closing, finished;
+	size_t				 charged;	/* the writer's most, in t->held */
 	pw_table_done_fn		 done;
 	void				*arg;
 };
@@ -852,11 +854,24 @@ pw_table_file_create(struct pw_table *t, const struct pw_pq_options *opt,
 	return f;
 }
 
+/* A writer keeps the memory of its biggest row group until it is closed. */
+static void
+charge(struct pw_table_file *f, size_t n)
+{
+	f->t->held = f->t->held - f->charged + n;
+	f->charged = n;
+}
+
 int
 pw_table_file_write(struct pw_table_file *f, const struct pw_pq_value *row,
     struct pw_error *err)
 {
-	return pw_pq_write_row(f->pq, row, err);
+	int rc = pw_pq_write_row(f->pq, row, err);
+	size_t held = pw_pq_held_bytes(f->pq);
+
+	if (held > f->charged)
+		charge(f, held);
+	return rc;
 }
 
 uint64_t
@@ -869,6 +884,18 @@ bool
 pw_table_file_broken(const struct pw_table_file *f)
 {
 	return pw_pq_broken(f->pq);
+}
+
+size_t
+pw_table_held(const struct pw_table *t)
+{
+	return t->held;
+}
+
+size_t
+pw_table_commit_held(const struct pw_table *t)
+{
+	return t->put != NULL ? t->put->b.cap : 0;
 }
 
 size_t
@@ -893,6 +920,7 @@ pw_table_file_finish(struct pw_table_file *f, pw_table_done_fn done, void *arg,
 	}
 	if (pw_pq_close(f->pq, &f->stats, err) == -1)
 		return -1;
+	charge(f, 0);		/* pw_pq_close() gave the row group back */
 	f->size = pw_store_writer_size(f->sw);
 	f->done = done;
 	f->arg = arg;
@@ -908,6 +936,7 @@ pw_table_file_destroy(struct pw_table_file *f)
 		return;
 	if (f->sw != NULL)
 		pw_store_writer_abort(f->sw);
+	charge(f, 0);
 	pw_pq_destroy(f->pq);
 	free(f->name);
 	free(f);

@@ -66,6 +66,10 @@ worker_job_freed(struct pw_worker *w, struct job *job)
 		TAILQ_REMOVE(&w->parked, job, park_link);
 		job->parked = false;
 	}
+	if (w->mem_runner == job)
+		w->mem_runner = NULL;
+	pw_budget_set(&w->mem, PW_MEM_JOBS, &job->mem_job, 0);
+	pw_budget_set(&w->mem, PW_MEM_RECORDS, &job->mem_records, 0);
 	if (!job->listed)
 		return;
 	for (b = &w->buckets[hash_id(job->id) & (w->n_buckets - 1)]; *b != job;
@@ -128,7 +132,7 @@ free_slots(void *arg)
 	struct pw_worker *w = arg;
 
 	if (w->state != WORKER_RUNNING || w->n_jobs >= w->cfg->max_inflight ||
-	    batch_store_behind(w))
+	    batch_store_behind(w) || batch_memory_full(w))
 		return 0;
 	return w->cfg->max_inflight - w->n_jobs;
 }
@@ -469,6 +473,9 @@ worker_init(struct pw_worker *w, const struct pw_config *cfg)
 	TAILQ_INIT(&w->jobs);
 	TAILQ_INIT(&w->parked);
 	TAILQ_INIT(&w->waiting);
+	pw_budget_init(&w->mem, cfg->memory_budget);
+	/* The source reads every local file through one buffer of this size. */
+	pw_budget_set(&w->mem, PW_MEM_READ, &w->mem_read, cfg->read_chunk_bytes);
 	for (w->n_buckets = 16; w->n_buckets < 2 * (size_t)cfg->max_inflight; )
 		w->n_buckets *= 2;
 	w->buckets = pw_xcalloc(w->n_buckets, sizeof *w->buckets);
@@ -551,11 +558,14 @@ pw_worker_run(const struct pw_config *cfg)
 	heartbeat_start(&w);
 	pw_config_redis_display(&cfg->redis, addr, sizeof addr);
 	log_info(NULL, "start", "worker %s, redis %s, queue %s, %s mode, up to %u "
-	    "files in flight, lake %s", cfg->worker_id, addr, cfg->queue_key,
-	    cfg->fetch == PW_FETCH_BLMOVE ? "blmove" : "blpop", cfg->max_inflight, cfg->lake);
+	    "files in flight, memory budget %.1f MiB, lake %s", cfg->worker_id, addr,
+	    cfg->queue_key, cfg->fetch == PW_FETCH_BLMOVE ? "blmove" : "blpop",
+	    cfg->max_inflight, (double)cfg->memory_budget / 1048576, cfg->lake);
+	ops_log_memory(&w, "idle");
 	pw_queue_start(w.queue);
 	event_base_dispatch(w.base);
 	progress_stop(&w);
+	ops_log_memory(&w, "stop");
 	getrusage(RUSAGE_SELF, &ru);
 	log_info(NULL, "stop", "done=%llu failed=%llu skipped=%llu missing=%llu "
 	    "records=%llu peak_rss_kb=%ld", w.stats.done, w.stats.failed,

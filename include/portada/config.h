@@ -73,7 +73,7 @@ struct pw_config {
 	unsigned commit_interval_ms;	/* a batch waits at most this long */
 	unsigned commit_max_files;	/* and holds at most this many uploads */
 	size_t stage_bytes;		/* rows of one upload held before it gets its own file */
-	size_t stage_memory;		/* rows held for all uploads together */
+	size_t memory_budget;		/* see budget.h */
 	unsigned max_streams;		/* uploads writing their own data file at once */
 	enum pw_pq_codec codec;
 	bool show_help;

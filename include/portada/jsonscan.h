@@ -78,6 +78,10 @@ int pw_scan_feed(struct pw_scan *scan, const void *buf, size_t len,
 /* End of input: fails if the document is empty or incomplete. */
 int pw_scan_finish(struct pw_scan *scan, struct pw_error *err) PW_MUST_CHECK;
 
+/* Bytes the scanner holds: the record (and key) it is in, kept from
+ * earlier chunks, and its nesting stack.  For the memory budget. */
+size_t pw_scan_held(const struct pw_scan *scan);
+
 /* Records seen so far, and where the scanner is now (for messages). */
 size_t pw_scan_records(const struct pw_scan *scan);
 unsigned long pw_scan_line(const struct pw_scan *scan);

@@ -96,6 +96,9 @@ size_t pw_store_writer_buffered(const struct pw_store_writer *w);
  * over all writers (not the parts being filled, which more writing sends:
  * a reader paused on this must not be what holds it up). */
 size_t pw_store_buffered(const struct pw_store *st);
+/* Everything the writers hold for the store: the above and the parts being
+ * filled or sent.  For the worker's memory budget. */
+size_t pw_store_held(const struct pw_store *st);
 uint64_t pw_store_writer_size(const struct pw_store_writer *w);
 void pw_store_writer_close(struct pw_store_writer *w);
 void pw_store_writer_abort(struct pw_store_writer *w);

@@ -67,6 +67,14 @@ bool pw_table_file_broken(const struct pw_table_file *f);
 size_t pw_table_file_buffered(const struct pw_table_file *f);
 
 /*
+ * Memory the table's open data files hold: each writer's biggest row group
+ * so far (its buffers keep that size until the file is finished), and the
+ * log entry being put.  For the worker's memory budget.
+ */
+size_t pw_table_held(const struct pw_table *t);
+size_t pw_table_commit_held(const struct pw_table *t);
+
+/*
  * Close the Parquet file and make it durable in the store; done() follows
  * (a storage failure met while writing is reported there).  -1 and no
  * callback if the file cannot be closed at all.

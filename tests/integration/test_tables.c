@@ -307,8 +307,8 @@ START_TEST(streams_wait_their_turn)
 
 	h_write_load_files(paths, N_FILES, 200, 40);
 	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "st");
-	h_worker_start(&w, "st", "--exit-when-idle", "--stage-bytes", "16k", "--stage-memory",
-	    "64k", "--max-streams", "1", "--read-chunk", "4k", "--log-level", "debug", NULL);
+	h_worker_start(&w, "st", "--exit-when-idle", "--stage-bytes", "16k",
+	    "--max-streams", "1", "--read-chunk", "4k", "--log-level", "debug", NULL);
 	ck_assert_int_eq(h_worker_wait(&w, 120), 0);
 	check_table("ship_entries", ids, N, 200, 40, &view);
 	ck_assert_uint_eq(view.rows, sum_expected(N, 200, 40));
@@ -321,6 +321,55 @@ START_TEST(streams_wait_their_turn)
 	ck_assert_msg(paused > 0, "no upload waited for the stream");
 	ck_assert_uint_eq(spilled, N);
 	ck_assert_uint_eq(view.adds, N);
+	h_free_paths(paths, N_FILES);
+	h_strv_free(ids, N);
+}
+END_TEST
+
+/*
+ * --memory-budget: with the smallest budget and many uploads in flight,
+ * spooling files wait for memory (one runner reads on), every row still
+ * lands once, and the most ever charged stays near the budget.
+ */
+START_TEST(memory_budget_holds)
+{
+	enum { N = 48 };
+	char **ids = h_ids("mb", N);
+	const char *paths[N_FILES];
+	struct table_view view;
+	struct h_worker w;
+	struct h_log *log;
+	const char *stop = NULL, *at;
+	double peak = -1;
+	size_t waited;
+
+	h_write_load_files(paths, N_FILES, 1500, 300);
+	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "mb");
+	h_worker_start(&w, "mb", "--exit-when-idle", "--memory-budget", "4m",
+	    "--max-inflight", "64", "--read-chunk", "16k", "--log-level", "debug", NULL);
+	ck_assert_int_eq(h_worker_wait(&w, 180), 0);
+	check_table("ship_entries", ids, N, 1500, 300, &view);
+	ck_assert_uint_eq(view.rows, sum_expected(N, 1500, 300));
+	log = h_log_load(w.log);
+	waited = 0;
+	for (size_t i = 0; i < log->n; i++) {
+		const struct h_log_line *l = &log->lines[i];
+
+		if (strcmp(l->event, "paused") == 0 && strcmp(l->msg, "waiting for memory") == 0)
+			waited++;
+		if (strcmp(l->event, "memory") == 0 && strncmp(l->msg, "stop:", 5) == 0)
+			stop = l->msg;
+	}
+	ck_assert_ptr_nonnull(stop);
+	at = strstr(stop, "used, peak ");
+	ck_assert_ptr_nonnull(at);
+	peak = strtod(at + strlen("used, peak "), NULL);
+	printf("memory budget 4 MiB: %zu pause(s) waiting for memory, at most %.1f MiB "
+	    "charged; %s\n", waited, peak, stop);
+	ck_assert_msg(waited > 0, "no upload waited for memory");
+	/* Over by at most what one chunk maps to (a runner's rows, a row group's last row). */
+	ck_assert_msg(peak <= 5.0, "the budget peaked at %.1f MiB", peak);
+	h_log_free(log);
 	h_free_paths(paths, N_FILES);
 	h_strv_free(ids, N);
 }
@@ -447,6 +496,7 @@ main(void)
 	tcase_add_test(tc, redis_rollback);
 	tcase_add_test(tc, lake_failure);
 	tcase_add_test(tc, streams_wait_their_turn);
+	tcase_add_test(tc, memory_budget_holds);
 	tcase_add_test(tc, schema_evolution_and_refusals);
 	suite_add_tcase(s, tc);
 	return h_main(s, true);

@@ -2,7 +2,7 @@
 # A store that falls behind slows intake instead of growing memory: the
 # real worker with its lake on S3 (s3rver behind s3-server.mjs), one 24 MB
 # upload written uncompressed into its own data file (8 MiB multipart
-# parts) and 20 small ones, --stage-memory 1m so that every part cut puts
+# parts) and 20 small ones, --memory-budget 4m so that every part cut puts
 # the store behind until it is acknowledged.  Checks that readers paused
 # for the store ("waiting for the store to catch up"), that every upload
 # ends done with all its rows in the table (inspect on S3), and the peak
@@ -55,7 +55,7 @@ prefix=bp-$$-$(date +%s)
 export AWS_ENDPOINT_URL=$PW_S3_ENDPOINT AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 timeout -k 5 300 "$worker" --redis "unix://$sock" --ingest-root "$tmp/ingest" \
 	--lake "s3://lake/$prefix" --worker-id bp --exit-when-idle --log-format json \
-	--log-level debug --codec none --stage-bytes 64k --stage-memory 1m >"$tmp/log" 2>&1 ||
+	--log-level debug --codec none --stage-bytes 64k --memory-budget 4m >"$tmp/log" 2>&1 ||
 	{ tail -n 30 "$tmp/log" >&2; echo "backpressure: the worker failed" >&2; exit 1; }
 
 fail() { echo "backpressure: FAILED: $*" >&2; exit 1; }
@@ -69,5 +69,5 @@ rows=$("$worker" inspect --json "s3://lake/$prefix/ship_entries" |
 	node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).rows))')
 [ "$rows" = $((40000 + 20 * 50)) ] || fail "the table has $rows rows, expected $((40000 + 20 * 50))"
 rss=$(sed -n 's/.*peak_rss_kb=\([0-9]*\).*/\1/p' "$tmp/log" | tail -1)
-echo "backpressure: $big_bytes-byte upload and 20 small ones through s3rver with --stage-memory 1m:" \
+echo "backpressure: $big_bytes-byte upload and 20 small ones through s3rver with --memory-budget 4m:" \
 	"$paused pause(s) for the store, $rows rows, peak RSS $((rss / 1024)) MiB"

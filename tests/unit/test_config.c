@@ -155,7 +155,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(cfg.commit_interval_ms, 1000);
 	ck_assert_uint_eq(cfg.commit_max_files, 1000);
 	ck_assert_uint_eq(cfg.stage_bytes, 1u << 20);
-	ck_assert_uint_eq(cfg.stage_memory, 64u << 20);
+	ck_assert_uint_eq(cfg.memory_budget, 64u << 20);
 	ck_assert_uint_eq(cfg.max_streams, 4);
 	ck_assert_int_eq(cfg.codec, PW_PQ_ZSTD);
 	ck_assert(!cfg.show_help);
@@ -192,7 +192,7 @@ set_every_variable(void)
 	env_set("PORTADA_COMMIT_INTERVAL_MS", "250");
 	env_set("PORTADA_COMMIT_MAX_FILES", "50");
 	env_set("PORTADA_STAGE_BYTES", "256k");
-	env_set("PORTADA_STAGE_MEMORY", "8m");
+	env_set("PORTADA_MEMORY_BUDGET", "8m");
 	env_set("PORTADA_CODEC", "snappy");
 	env_set("PORTADA_MAX_STREAMS", "3");
 }
@@ -235,7 +235,7 @@ START_TEST(every_variable)
 	ck_assert_uint_eq(cfg.commit_interval_ms, 250);
 	ck_assert_uint_eq(cfg.commit_max_files, 50);
 	ck_assert_uint_eq(cfg.stage_bytes, 256u << 10);
-	ck_assert_uint_eq(cfg.stage_memory, 8u << 20);
+	ck_assert_uint_eq(cfg.memory_budget, 8u << 20);
 	ck_assert_int_eq(cfg.codec, PW_PQ_SNAPPY);
 	ck_assert_uint_eq(cfg.max_streams, 3);
 }
@@ -253,7 +253,7 @@ START_TEST(flags_win_over_variables)
 	    "--exit-when-idle", "--log-format=text", "--log-level=warn",
 	    "--max-record-bytes=2m", "--max-depth=20", "--read-chunk=8k", "--lake", "l2",
 	    "--table-spec", "x.json", "--table-spec=y:z.json", "--commit-interval-ms=5",
-	    "--commit-max-files=1", "--stage-bytes=0", "--stage-memory=1g", "--codec=none"));
+	    "--commit-max-files=1", "--stage-bytes=0", "--memory-budget=1g", "--codec=none"));
 	ck_assert_str_eq(cfg.redis.host, "flaghost");
 	ck_assert_int_eq(cfg.redis.port, 7001);
 	ck_assert_int_eq(cfg.redis.db, 3);
@@ -285,7 +285,7 @@ START_TEST(flags_win_over_variables)
 	ck_assert_uint_eq(cfg.commit_interval_ms, 5);
 	ck_assert_uint_eq(cfg.commit_max_files, 1);
 	ck_assert_uint_eq(cfg.stage_bytes, 0);
-	ck_assert_uint_eq(cfg.stage_memory, 1u << 30);
+	ck_assert_uint_eq(cfg.memory_budget, 1u << 30);
 	ck_assert_int_eq(cfg.codec, PW_PQ_UNCOMPRESSED);
 }
 END_TEST
