@@ -71,6 +71,7 @@ struct job {
 	int64_t uploaded_ms;		/* the hash's timestamp, or -1 */
 	struct pw_row_meta meta;
 	struct pw_row_builder *rows;
+	struct pw_jtree *tree;		/* each record's parse, reused (records.c) */
 	struct pw_rowspool spool;	/* small files: rows held until the file is read */
 	size_t staged;			/* bytes of spool counted in the worker's total */
 	struct pw_table_file *own;	/* big files: their own data file */
