@@ -28,6 +28,7 @@ struct pw_jtree {
 	unsigned	 max_depth;
 	uint32_t	*dup;		/* duplicate-key scratch: open hash of nodes */
 	size_t		 dup_cap;
+	uint64_t	 seed;		/* of key_hash() */
 };
 
 struct parser {
@@ -57,6 +58,7 @@ pw_jtree_create(unsigned max_depth)
 	struct pw_jtree *t = pw_xcalloc(1, sizeof *t);
 
 	t->max_depth = max_depth ? max_depth : PW_JTREE_MAX_DEPTH;
+	t->seed = (uint64_t)(uintptr_t)t * UINT64_C(0xD6E8FEB86659FD93);
 	return t;
 }
 
@@ -99,12 +101,37 @@ fail(struct parser *ps, const char *at, const char *tok, size_t toklen, const ch
 	}
 }
 
+#define ONES	UINT64_C(0x0101010101010101)
+#define HIGHS	UINT64_C(0x8080808080808080)
+
+static uint64_t
+load8(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof w);
+	return w;
+}
+
 static const char *
 skip_ws(const char *p, const char *end)
 {
+	/* pretty-printed records are mostly indentation: spaces 8 at a time */
+	while (end - p >= 8 && load8(p) == ONES * ' ')
+		p += 8;
 	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
 		p++;
 	return p;
+}
+
+/* Whether any of 8 bytes is special[] (a predicate only: not which one). */
+static bool
+has_special8(uint64_t w)
+{
+	uint64_t quote = w ^ (ONES * '"'), bslash = w ^ (ONES * '\\');
+
+	return (((quote - ONES) & ~quote) | ((bslash - ONES) & ~bslash) |
+	    ((w - ONES * 0x20) & ~w) | w) & HIGHS;
 }
 
 /* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
@@ -206,10 +233,13 @@ parse_string(struct parser *ps, const char **pp, bool is_key, const char **sp, s
 {
 	const char *q = *pp, *p = q + 1, *end = ps->end, *run = p;
 	char *o = NULL;		/* decoding into t->text once an escape is met */
-	char late[64] = "";	/* a decoding error, reported at the closing quote */
+	char late[64];		/* a decoding error, reported at the closing quote */
 	bool nul = false;
 
+	late[0] = '\0';
 	for (;;) {
+		while (end - p >= 8 && !has_special8(load8(p)))
+			p += 8;
 		while (p < end && !special[(unsigned char)*p])
 			p++;
 		if (p == end) {
@@ -540,14 +570,23 @@ same_key(const struct pw_jval *a, const struct pw_jval *b)
 	return a->klen == b->klen && memcmp(a->key, b->key, a->klen) == 0;
 }
 
-static uint32_t
-key_hash(const struct pw_jval *m)
+/*
+ * 8 bytes at a time, seeded per tree (from its address, which ASLR varies)
+ * so that an upload cannot be made of keys that all collide.
+ */
+static uint64_t
+key_hash(const struct pw_jval *m, uint64_t seed)
 {
-	uint32_t h = 2166136261u;
+	const char *k = m->key;
+	uint64_t h = seed ^ m->klen, w;
+	uint32_t n = m->klen;
 
-	for (uint32_t i = 0; i < m->klen; i++)
-		h = (h ^ (unsigned char)m->key[i]) * 16777619u;
-	return h;
+	for (; n >= 8; k += 8, n -= 8)
+		h = (h ^ load8(k)) * UINT64_C(0x9E3779B97F4A7C15);
+	w = 0;
+	memcpy(&w, k, n);
+	h = (h ^ w) * UINT64_C(0x9E3779B97F4A7C15);
+	return h ^ (h >> 29);
 }
 
 /* A key that came before: keep its first member, with the value of this one. */
@@ -590,7 +629,7 @@ object_dups(struct pw_jtree *t, struct pw_jval *obj)
 		mask = cap - 1;
 		m = obj + 1;
 		for (uint32_t i = 0; i < n; i++, m += m->skip) {
-			size_t h = key_hash(m) & mask;
+			size_t h = key_hash(m, t->seed) & mask;
 
 			while (t->dup[h] != UINT32_MAX && !same_key(obj + t->dup[h], m))
 				h = (h + 1) & mask;

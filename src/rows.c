@@ -17,21 +17,81 @@ struct pw_row_builder {
 	struct pw_buf			 text;		/* the row's rendered texts */
 	struct pw_pq_str		*voices;	/* pw_row_entity_json()'s scratch */
 	size_t				 voices_cap;
+
+	/*
+	 * The spec's field names in an open hash table, so that
+	 * pw_row_entry() reads a record's members once instead of
+	 * searching the record for every column.
+	 */
 	size_t				*field_len;	/* per column: strlen(field) */
+	uint32_t			*slot;		/* column + 1 of a field's first column; 0: empty */
+	size_t				 slot_mask;
+	uint32_t			*same_field;	/* per column: column + 1 of the next one
+							   with the same field; 0: none */
+	const struct pw_jval		**found;	/* per column: the record's value */
 };
+
+static size_t
+field_hash(const char *k, size_t n)
+{
+	/* a few bytes are enough to tell the spec's few dozen names apart */
+	if (n == 0)
+		return 0;
+	return n * 131 + (unsigned char)k[0] * 31 + (unsigned char)k[n / 2] * 7 +
+	    (unsigned char)k[n - 1];
+}
+
+/* The first column that reads this field, as column + 1, or 0. */
+static uint32_t
+field_column(const struct pw_row_builder *b, const char *k, size_t n)
+{
+	size_t h = field_hash(k, n) & b->slot_mask;
+	uint32_t c;
+
+	while ((c = b->slot[h]) != 0) {
+		if (b->field_len[c - 1] == n && memcmp(b->spec->columns[c - 1].field, k, n) == 0)
+			return c;
+		h = (h + 1) & b->slot_mask;
+	}
+	return 0;
+}
 
 struct pw_row_builder *
 pw_row_builder_create(const struct pw_table_spec *spec)
 {
 	struct pw_row_builder *b = pw_xcalloc(1, sizeof *b);
+	size_t size;
 
 	b->spec = spec;
 	b->values = pw_xcalloc(spec->ncolumns, sizeof *b->values);
 	b->text_off = pw_xcalloc(spec->ncolumns, sizeof *b->text_off);
 	b->field_len = pw_xcalloc(spec->ncolumns, sizeof *b->field_len);
-	for (size_t i = 0; i < spec->ncolumns; i++)
-		if (spec->columns[i].field != NULL)
-			b->field_len[i] = strlen(spec->columns[i].field);
+	b->same_field = pw_xcalloc(spec->ncolumns, sizeof *b->same_field);
+	b->found = pw_xcalloc(spec->ncolumns, sizeof *b->found);
+	size = 16;
+	while (size < spec->ncolumns * 2)
+		size *= 2;
+	b->slot = pw_xcalloc(size, sizeof *b->slot);
+	b->slot_mask = size - 1;
+	for (size_t i = 0; i < spec->ncolumns; i++) {
+		const char *f = spec->columns[i].field;
+		uint32_t c;
+		size_t h;
+
+		if (f == NULL)
+			continue;
+		b->field_len[i] = strlen(f);
+		if ((c = field_column(b, f, b->field_len[i])) != 0) {
+			while (b->same_field[c - 1] != 0)
+				c = b->same_field[c - 1];
+			b->same_field[c - 1] = (uint32_t)i + 1;
+			continue;
+		}
+		h = field_hash(f, b->field_len[i]) & b->slot_mask;
+		while (b->slot[h] != 0)
+			h = (h + 1) & b->slot_mask;
+		b->slot[h] = (uint32_t)i + 1;
+	}
 	pw_buf_init(&b->text, SIZE_MAX / 4);
 	return b;
 }
@@ -44,6 +104,9 @@ pw_row_builder_destroy(struct pw_row_builder *b)
 	free(b->values);
 	free(b->text_off);
 	free(b->field_len);
+	free(b->slot);
+	free(b->same_field);
+	free(b->found);
 	free(b->voices);
 	pw_buf_finish(&b->text);
 	free(b);
@@ -349,6 +412,17 @@ const struct pw_pq_value *
 pw_row_entry(struct pw_row_builder *b, const struct pw_row_meta *meta, uint64_t index,
     const struct pw_jval *record, const char *raw, size_t raw_len)
 {
+	const struct pw_jval *m = pw_jval_first(record);
+	uint32_t k, col;
+
+	/* Each member once; a hidden one's key came before (its value is at the first). */
+	memset(b->found, 0, b->spec->ncolumns * sizeof *b->found);
+	for (k = 0; k < record->u.c.n; k++, m = pw_jval_next(m)) {
+		if (m->hidden)
+			continue;
+		for (col = field_column(b, m->key, m->klen); col != 0; col = b->same_field[col - 1])
+			b->found[col - 1] = pw_jval_member(m);
+	}
 	pw_buf_reset(&b->text);
 	for (size_t i = 0; i < b->spec->ncolumns; i++) {
 		const struct pw_table_column *c = &b->spec->columns[i];
@@ -359,7 +433,7 @@ pw_row_entry(struct pw_row_builder *b, const struct pw_row_meta *meta, uint64_t 
 		b->text_off[i] = SIZE_MAX;
 		switch (c->from) {
 		case PW_SRC_FIELD:
-			x = pw_row_resolve(pw_jobject_get(record, c->field, b->field_len[i]));
+			x = pw_row_resolve(b->found[i]);
 			if (x == NULL) {
 				*v = pw_pq_null();
 			} else if (x->type == PW_JSTRING) {
@@ -373,7 +447,7 @@ pw_row_entry(struct pw_row_builder *b, const struct pw_row_meta *meta, uint64_t 
 			}
 			break;
 		case PW_SRC_DATE:
-			if (pw_row_date(pw_jobject_get(record, c->field, b->field_len[i]), &days))
+			if (pw_row_date(b->found[i], &days))
 				*v = pw_pq_int(days);
 			else
 				*v = pw_pq_null();

@@ -271,6 +271,45 @@ START_TEST(entry_rows)
 }
 END_TEST
 
+/*
+ * Columns find their fields in one pass over the record: several columns
+ * may read one field, a field may be missing, and a key that comes again
+ * gives its last value.
+ */
+START_TEST(shared_fields)
+{
+	static const char spec[] = "{\"table\": \"t\", \"files\": \"entry\", \"columns\": ["
+	    "{\"name\": \"d\", \"type\": \"date\", \"nullable\": true, \"from\": \"date:when\"},"
+	    "{\"name\": \"w\", \"type\": \"string\", \"nullable\": true, \"from\": \"field:when\"},"
+	    "{\"name\": \"a\", \"type\": \"string\", \"nullable\": true, \"from\": \"field:a\"},"
+	    "{\"name\": \"w2\", \"type\": \"string\", \"nullable\": true, \"from\": \"field:when\"},"
+	    "{\"name\": \"z\", \"type\": \"string\", \"nullable\": true, \"from\": \"field:zz\"}]}";
+	const char *raw = "{\"a\": 1, \"when\": \"1970-01-02\", \"x\": {\"when\": 5}, \"a\": [2]}";
+	const struct pw_jval *rec = j(raw);
+	struct pw_row_meta meta = { "id", "u", "f", NULL, 0 };
+	const struct pw_pq_value *v;
+	struct pw_table_spec s;
+	struct pw_row_builder *b;
+
+	parse_ok(spec, &s);
+	b = pw_row_builder_create(&s);
+	v = pw_row_entry(b, &meta, 0, rec, raw, strlen(raw));
+	ck_assert(v[0].kind == PW_PQ_V_INT && v[0].u.i == 1);
+	ck_assert(v[1].kind == PW_PQ_V_STRING && v[1].u.s.n == 10);
+	ck_assert(v[2].kind == PW_PQ_V_STRING && v[2].u.s.n == 3 &&
+	    memcmp(v[2].u.s.p, "[2]", 3) == 0);
+	ck_assert(v[3].kind == PW_PQ_V_STRING && v[3].u.s.p == v[1].u.s.p);
+	ck_assert(v[4].kind == PW_PQ_V_NULL);
+	/* The next record lacks them all: nothing is left from the last one. */
+	rec = j("{\"x\": 1}");
+	v = pw_row_entry(b, &meta, 1, rec, "{\"x\": 1}", 8);
+	for (size_t i = 0; i < 5; i++)
+		ck_assert(v[i].kind == PW_PQ_V_NULL);
+	pw_row_builder_destroy(b);
+	pw_table_spec_finish(&s);
+}
+END_TEST
+
 START_TEST(entity_rows)
 {
 	struct pw_table_spec s;
@@ -327,6 +366,7 @@ rows_suite(void)
 	tcase_add_test(tc, resolution);
 	tcase_add_test(tc, dates);
 	tcase_add_test(tc, entry_rows);
+	tcase_add_test(tc, shared_fields);
 	tcase_add_test(tc, entity_rows);
 	tcase_add_test(tc, double_text_round_trips);
 	suite_add_tcase(s, tc);
