@@ -1,11 +1,8 @@
 /*
- * Tests for src/jtree.c, mostly against jansson itself: the record path
- * used json_loadb(JSON_DECODE_ANY | JSON_ALLOW_NUL) before jtree, so every
- * input here is parsed by both and must give the same values (types, int64
- * values, doubles bit for bit, strings byte for byte, objects in jansson's
- * iteration order with its duplicate-key rule) or the same error position.
- * Error texts must match too (jansson's wording, " near '...'" context
- * included), so a message a user sees does not depend on which parser ran.
+ * Tests for src/jtree.c, mostly against jansson itself (see
+ * tests/common/jtree_vs_jansson.h): same values, or the same error text
+ * (jansson's wording, " near '...'" context included) at the same position,
+ * so a message a user sees does not depend on which parser ran.
  *
  * Inputs: a hand-written corpus, then the example files and the PortAda
  * samples (if present), then random mutations of small documents.
@@ -18,6 +15,7 @@
 #include <string.h>
 
 #include "portada/jtree.h"
+#include "../common/jtree_vs_jansson.h"
 
 static struct pw_jtree *tree;
 
@@ -34,116 +32,14 @@ teardown(void)
 	tree = NULL;
 }
 
-/* Same value?  On a difference, say where in why. */
-static bool
-same(const json_t *j, const struct pw_jval *v, char *why, size_t n)
-{
-	switch (json_typeof(j)) {
-	case JSON_NULL:
-		return v->type == PW_JNULL;
-	case JSON_TRUE:
-		return v->type == PW_JTRUE;
-	case JSON_FALSE:
-		return v->type == PW_JFALSE;
-	case JSON_INTEGER:
-		if (v->type != PW_JINT || v->u.i != json_integer_value(j)) {
-			snprintf(why, n, "integer %lld", (long long)json_integer_value(j));
-			return false;
-		}
-		return true;
-	case JSON_REAL: {
-		double d = json_real_value(j);
-
-		if (v->type != PW_JREAL || memcmp(&d, &v->u.d, sizeof d) != 0) {
-			snprintf(why, n, "real %.17g", d);
-			return false;
-		}
-		return true;
-	}
-	case JSON_STRING:
-		if (v->type != PW_JSTRING || v->u.s.n != json_string_length(j) ||
-		    memcmp(v->u.s.p, json_string_value(j), v->u.s.n) != 0) {
-			snprintf(why, n, "string \"%s\"", json_string_value(j));
-			return false;
-		}
-		return true;
-	case JSON_ARRAY: {
-		const struct pw_jval *x = pw_jval_first(v);
-
-		if (v->type != PW_JARRAY || v->u.c.n != json_array_size(j) ||
-		    v->u.c.size != json_array_size(j)) {
-			snprintf(why, n, "array of %zu", json_array_size(j));
-			return false;
-		}
-		for (size_t i = 0; i < json_array_size(j); i++, x = pw_jval_next(x))
-			if (x->key != NULL || !same(json_array_get(j, i), x, why, n))
-				return false;
-		return true;
-	}
-	case JSON_OBJECT: {
-		const struct pw_jval *m = pw_jval_first(v);
-		void *it = json_object_iter((json_t *)(uintptr_t)j);
-		uint32_t i = 0;
-
-		if (v->type != PW_JOBJECT || v->u.c.size != json_object_size(j)) {
-			snprintf(why, n, "object of %zu", json_object_size(j));
-			return false;
-		}
-		for (; it != NULL; it = json_object_iter_next((json_t *)(uintptr_t)j, it)) {
-			const char *k = json_object_iter_key(it);
-
-			while (i < v->u.c.n && m->hidden) {
-				i++;
-				m = pw_jval_next(m);
-			}
-			if (i == v->u.c.n || m->klen != strlen(k) || memcmp(m->key, k, m->klen) != 0) {
-				snprintf(why, n, "key \"%s\"", k);
-				return false;
-			}
-			if (pw_jobject_get(v, k, strlen(k)) != pw_jval_member(m) ||
-			    !same(json_object_iter_value(it), pw_jval_member(m), why, n))
-				return false;
-			i++;
-			m = pw_jval_next(m);
-		}
-		while (i < v->u.c.n && m->hidden) {
-			i++;
-			m = pw_jval_next(m);
-		}
-		return i == v->u.c.n;
-	}
-	}
-	return false;
-}
-
 /* Parse with both; fail the test on any difference. */
 static void
 compare(const char *data, size_t len)
 {
-	struct pw_jtree_error e;
-	json_error_t je;
-	json_t *j = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
-	const struct pw_jval *v = pw_jtree_parse(tree, data, len, &e);
-	char why[200] = "";
+	char why[600];
 
-	if (j == NULL) {
-		unsigned long line, column;
-
-		ck_assert_msg(v == NULL, "jansson fails (%s) but jtree accepts: %.*s", je.text,
-		    (int)len, data);
-		pw_jtree_position(data, e.pos, &line, &column);
-		ck_assert_msg(line == (unsigned long)je.line && column == (unsigned long)je.column &&
-		    e.pos == (size_t)je.position,
-		    "jansson at %d:%d (%d) '%s', jtree at %lu:%lu (%zu) '%s': %.*s", je.line,
-		    je.column, je.position, je.text, line, column, e.pos, e.text, (int)len, data);
-		ck_assert_msg(strcmp(je.text, e.text) == 0, "jansson '%s', jtree '%s': %.*s",
-		    je.text, e.text, (int)len, data);
-		return;
-	}
-	ck_assert_msg(v != NULL, "jansson accepts, jtree fails at %zu: %s: %.*s", e.pos, e.text,
-	    (int)len, data);
-	ck_assert_msg(same(j, v, why, sizeof why), "values differ at %s: %.*s", why, (int)len, data);
-	json_decref(j);
+	ck_assert_msg(jvj_compare(tree, data, len, why, sizeof why), "%s: %.*s", why, (int)len,
+	    data);
 }
 
 static void
