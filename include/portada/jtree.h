@@ -19,8 +19,11 @@
  *   with the value of its last occurrence (jansson's hash table does that).
  * - Nesting deeper than max_depth containers is an error.
  * Errors carry jansson's text (" near '...'" context included) and its
- * position, as a byte count; tests/unit/test_jtree.c holds the two parsers
- * to that on a corpus, the samples and random mutations.
+ * position, as a byte count; tests/unit/test_jtree.c and
+ * tests/fuzz/fuzz_jtree.c hold the two parsers to that.  One difference, on
+ * purpose: jansson skips a NUL byte right after a number or a word ("[1\0]"
+ * parses as [1]), a slip of its lexer; jtree reports it like any other
+ * byte that cannot be there.
  *
  * Pure code: no I/O.
  */

@@ -103,16 +103,46 @@ jvj_same(const json_t *j, const struct pw_jval *v, char *why, size_t n)
 	return false;
 }
 
+/*
+ * The one input jansson gets wrong, which jtree does not copy: a NUL byte right
+ * after a number or a word ("[1\0]", "[true\0]") is dropped, not counted in
+ * positions, and the rest parsed as if it were not there (its lexer puts
+ * back the byte after a token, and a put-back NUL reads as the end of its
+ * one-character buffer).  jtree reports the NUL as the token it is.  No
+ * JSON text has such a byte and the scanner in front of records.c refuses
+ * it, so these inputs are only parsed, not compared.
+ */
+static bool
+jvj_jansson_drops_nul(const char *data, size_t len)
+{
+	for (size_t i = 1; i < len; i++)
+		if (data[i] == '\0' && ((data[i - 1] >= '0' && data[i - 1] <= '9') ||
+		    (data[i - 1] >= 'a' && data[i - 1] <= 'z') ||
+		    (data[i - 1] >= 'A' && data[i - 1] <= 'Z')))
+			return true;
+	return false;
+}
+
 /* Parse data with both; false with the difference in why (n bytes). */
 static bool
 jvj_compare(struct pw_jtree *tree, const char *data, size_t len, char *why, size_t n)
 {
 	struct pw_jtree_error e;
 	json_error_t je;
-	json_t *j = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
-	const struct pw_jval *v = pw_jtree_parse(tree, data, len, &e);
+	json_t *j;
+	const struct pw_jval *v;
 	char at[200] = "";
 	bool ok;
+
+	if (jvj_jansson_drops_nul(data, len)) {
+		if (pw_jtree_parse(tree, data, len, &e) == NULL && e.pos > len) {
+			snprintf(why, n, "error past the end: %zu", e.pos);
+			return false;
+		}
+		return true;
+	}
+	j = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	v = pw_jtree_parse(tree, data, len, &e);
 
 	if (j == NULL) {
 		unsigned long line, column;

@@ -101,6 +101,20 @@ START_TEST(against_jansson_corpus)
 }
 END_TEST
 
+/* jansson drops a NUL right after a number or word (jtree_vs_jansson.h); jtree does not. */
+START_TEST(nul_after_token)
+{
+	struct pw_jtree_error e;
+
+	ck_assert_ptr_null(pw_jtree_parse(tree, "[1\0]", 4, &e));
+	ck_assert_str_eq(e.text, "']' expected near end of file");
+	ck_assert_uint_eq(e.pos, 3);
+	ck_assert_ptr_null(pw_jtree_parse(tree, "{\"a\":true\0}", 11, &e));
+	ck_assert_str_eq(e.text, "'}' expected near end of file");
+	ck_assert_uint_eq(e.pos, 10);
+}
+END_TEST
+
 START_TEST(depth)
 {
 	char deep[5000];
@@ -289,6 +303,7 @@ jtree_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, against_jansson_corpus);
+	tcase_add_test(tc, nul_after_token);
 	tcase_add_test(tc, depth);
 	tcase_add_test(tc, against_jansson_files);
 	tcase_add_test(tc, against_jansson_mutations);
