@@ -75,8 +75,10 @@ pw_jtree_destroy(struct pw_jtree *t)
 }
 
 /*
- * Fail at pos (bytes consumed, as jansson counts); like jansson, add
- * " near '<token>'" when the token so far is short, or " near end of file".
+ * Fail with the position at (jansson counts the bytes it has read, so at
+ * is just past the byte it stopped on); like jansson, add " near '<token>'"
+ * when the token read so far is at most 20 bytes, " near end of file" when
+ * it is empty, and nothing when tok is NULL (its UTF-8 errors).
  */
 static void PW_PRINTF(5, 6)
 fail(struct parser *ps, const char *at, const char *tok, size_t toklen, const char *fmt, ...)
