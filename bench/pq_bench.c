@@ -83,6 +83,7 @@ xmalloc(size_t n)
 
 static struct pw_table_spec spec;
 static struct pw_row_builder *builder;
+static struct pw_jtree *tree;
 
 /* The schema and the mapping are the worker's own: the default table spec
  * and src/rows.c. */
@@ -98,6 +99,7 @@ build_schema(void)
 		die("the default spec no longer has 47 columns%s", "");
 	pw_table_spec_pq_columns(&spec, schema);
 	builder = pw_row_builder_create(&spec);
+	tree = pw_jtree_create(0);
 }
 
 /* ---- string arena: every row's strings, copied, never freed ---- */
@@ -147,6 +149,8 @@ add_row(const json_t *rec, const char *file_id, int64_t index, const char *sourc
 {
 	struct pw_row_meta meta = { file_id, "bench", source, NULL, INGESTED_AT_US };
 	const struct pw_pq_value *mapped;
+	const struct pw_jval *parsed;
+	struct pw_jtree_error je;
 	char *raw;
 
 	if (nrows == rows_cap) {
@@ -156,10 +160,16 @@ add_row(const json_t *rec, const char *file_id, int64_t index, const char *sourc
 			die("out of memory%s", "");
 		rows = r;
 	}
-	/* The samples are loaded whole, so the record's text is its compact form. */
+	/*
+	 * The samples are loaded whole, so the record's text is its compact
+	 * form; it is parsed again as the worker parses each record (the row
+	 * borrows from tree until it is copied below).
+	 */
 	if ((raw = json_dumps(rec, JSON_COMPACT)) == NULL)
 		die("json_dumps failed%s", "");
-	mapped = pw_row_entry(builder, &meta, (uint64_t)index, rec, raw, strlen(raw));
+	if ((parsed = pw_jtree_parse(tree, raw, strlen(raw), &je)) == NULL)
+		die("jtree: %s", je.text);
+	mapped = pw_row_entry(builder, &meta, (uint64_t)index, parsed, raw, strlen(raw));
 	struct pw_pq_value *v = rows[nrows++].v;
 	for (size_t c = 0; c < NCOLS; c++) {
 		v[c] = mapped[c];

@@ -129,7 +129,7 @@ on_record(void *arg, const struct pw_scan_record *rec, struct pw_error *err)
 	struct pw_record r;
 	int rc;
 
-	if (pw_record_parse(job->kind, rec, &r, err) != 0)
+	if (pw_record_parse(job->kind, rec, job->tree, &r, err) != 0)
 		return -1;
 	if (job->kind == PW_FILE_ENTRY)
 		row = pw_row_entry(job->rows, &job->meta, job->records, r.value, rec->data,
@@ -240,6 +240,8 @@ on_end(void *arg, const struct pw_error *read_err)
 	job->outcome = PW_STATUS_DONE;
 	pw_row_builder_destroy(job->rows);
 	job->rows = NULL;
+	pw_jtree_destroy(job->tree);
+	job->tree = NULL;
 	batch_add(job);		/* to JOB_COMMIT, or stopping on a lake failure */
 }
 
@@ -276,6 +278,7 @@ start_reading(struct job *job)
 		job->meta.ingested_at_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	}
 	job->rows = pw_row_builder_create(&job->batch->spec);
+	job->tree = pw_jtree_create(job->w->cfg->max_depth);
 	job->rd = pw_read_open(job->w->source, job->file_path, &events, job, &err);
 	if (job->rd == NULL) {
 		job_fail(job, &err);
@@ -624,6 +627,7 @@ job_free(struct job *job)
 	pw_scan_destroy(job->scan);
 	batch_drop_job(job);
 	pw_row_builder_destroy(job->rows);
+	pw_jtree_destroy(job->tree);
 	pw_buf_finish(&job->yaml);
 	free(job->voices);
 	if (job->retry_ev != NULL)

@@ -1,8 +1,10 @@
 /*
  * records: the meaning of a scanned record.  The scanner has already
- * validated the JSON grammar and UTF-8; jansson builds the value and catches
- * what a lexical scan cannot (numbers out of range, \u0000, lone surrogates).
+ * validated the JSON grammar and UTF-8; jtree builds the value and catches
+ * what a lexical scan cannot (numbers out of range, \u0000 in keys, lone
+ * surrogates).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,49 +60,27 @@ pw_file_kind_scan_options(enum pw_file_kind kind, struct pw_scan_options *opts)
 	opts->unwrap_key = kind == PW_FILE_ENTITY ? "names" : NULL;
 }
 
-static const char *
-json_kind_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	case JSON_NULL:
-		return "null";
-	}
-	return "a value";
-}
-
-/* jansson's position inside the record, moved to the position in the file. */
+/* The parser's position inside the record, moved to the position in the file. */
 static void
 file_position(unsigned long start_line, unsigned long start_column,
-    const json_error_t *je, unsigned long *line, unsigned long *column)
+    unsigned long rline, unsigned long rcolumn, unsigned long *line, unsigned long *column)
 {
-	*line = start_line + (unsigned long)(je->line > 0 ? je->line - 1 : 0);
-	*column = je->line <= 1 ? start_column + (unsigned long)(je->column > 0 ?
-	    je->column - 1 : 0) : (unsigned long)je->column;
+	*line = start_line + (rline > 0 ? rline - 1 : 0);
+	*column = rline <= 1 ? start_column + (rcolumn > 0 ? rcolumn - 1 : 0) : rcolumn;
 }
 
-static json_t *
-load(const char *data, size_t len, unsigned long start_line,
+static const struct pw_jval *
+load(struct pw_jtree *tree, const char *data, size_t len, unsigned long start_line,
     unsigned long start_column, const char *what, struct pw_error *err)
 {
-	unsigned long line, column;
-	json_error_t je;
-	json_t *v;
+	unsigned long rline, rcolumn, line, column;
+	struct pw_jtree_error je;
+	const struct pw_jval *v;
 
-	v = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	v = pw_jtree_parse(tree, data, len, &je);
 	if (v == NULL) {
-		file_position(start_line, start_column, &je, &line, &column);
+		pw_jtree_position(data, je.pos, &rline, &rcolumn);
+		file_position(start_line, start_column, rline, rcolumn, &line, &column);
 		pw_error_set(err, "invalid JSON at line %lu, column %lu: %s (in %s)",
 		    line, column, je.text, what);
 	}
@@ -109,22 +89,22 @@ load(const char *data, size_t len, unsigned long start_line,
 
 int
 pw_record_parse(enum pw_file_kind kind, const struct pw_scan_record *rec,
-    struct pw_record *out, struct pw_error *err)
+    struct pw_jtree *tree, struct pw_record *out, struct pw_error *err)
 {
 	char what[64];
-	json_t *key, *v;
-	size_t i;
+	const struct pw_jval *key, *v, *x;
+	uint32_t i;
 
 	memset(out, 0, sizeof *out);
 	if (kind == PW_FILE_ENTRY) {
 		snprintf(what, sizeof what, "record %zu", rec->index + 1);
-		if ((v = load(rec->data, rec->len, rec->value_line, rec->value_column, what, err)) == NULL)
+		if ((v = load(tree, rec->data, rec->len, rec->value_line, rec->value_column, what,
+		    err)) == NULL)
 			return -1;
-		if (!json_is_object(v)) {
+		if (v->type != PW_JOBJECT) {
 			pw_error_set(err, "record %zu at line %lu, column %lu is %s, "
 			    "expected an object", rec->index + 1, rec->line, rec->column,
-			    json_kind_name(v));
-			json_decref(v);
+			    pw_jval_kind_name(v));
 			return -1;
 		}
 		out->value = v;
@@ -132,34 +112,33 @@ pw_record_parse(enum pw_file_kind kind, const struct pw_scan_record *rec,
 	}
 
 	snprintf(what, sizeof what, "the name of entity %zu", rec->index + 1);
-	if ((key = load(rec->key, rec->key_len, rec->line, rec->column, what, err)) == NULL)
+	if ((key = load(tree, rec->key, rec->key_len, rec->line, rec->column, what, err)) == NULL)
 		return -1;
-	if (json_string_length(key) == 0 || memchr(json_string_value(key), '\0',
-	    json_string_length(key)) != NULL) {
+	/* the key token is always a string (the scanner read it as a key) */
+	if (key->type != PW_JSTRING || key->u.s.n == 0 ||
+	    memchr(key->u.s.p, '\0', key->u.s.n) != NULL) {
 		pw_error_set(err, "entity %zu at line %lu, column %lu has an empty name "
 		    "or one with a NUL character", rec->index + 1, rec->line, rec->column);
-		json_decref(key);
 		return -1;
 	}
-	out->name = pw_xstrdup(json_string_value(key));
-	json_decref(key);
+	/* copied: the value's parse reuses the tree */
+	out->name = pw_xstrndup(key->u.s.p, key->u.s.n);
 	snprintf(what, sizeof what, "entity \"%.*s\"", utf8_prefix(out->name, 40), out->name);
-	if ((v = load(rec->data, rec->len, rec->value_line, rec->value_column, what, err)) == NULL)
+	if ((v = load(tree, rec->data, rec->len, rec->value_line, rec->value_column, what,
+	    err)) == NULL)
 		goto fail;
-	if (!json_is_array(v)) {
+	if (v->type != PW_JARRAY) {
 		pw_error_set(err, "entity \"%.*s\" at line %lu, column %lu: voices must "
 		    "be an array of strings, found %s", utf8_prefix(out->name, 100),
-		    out->name, rec->line, rec->column, json_kind_name(v));
-		json_decref(v);
+		    out->name, rec->line, rec->column, pw_jval_kind_name(v));
 		goto fail;
 	}
-	for (i = 0; i < json_array_size(v); i++) {
-		if (!json_is_string(json_array_get(v, i))) {
+	for (i = 0, x = pw_jval_first(v); i < v->u.c.n; i++, x = pw_jval_next(x)) {
+		if (x->type != PW_JSTRING) {
 			pw_error_set(err, "entity \"%.*s\" at line %lu, column %lu: voices "
-			    "must be an array of strings, found %s at element %zu",
+			    "must be an array of strings, found %s at element %u",
 			    utf8_prefix(out->name, 100), out->name, rec->line, rec->column,
-			    json_kind_name(json_array_get(v, i)), i + 1);
-			json_decref(v);
+			    pw_jval_kind_name(x), i + 1);
 			goto fail;
 		}
 	}
@@ -175,6 +154,5 @@ void
 pw_record_finish(struct pw_record *rec)
 {
 	free(rec->name);
-	json_decref(rec->value);
 	memset(rec, 0, sizeof *rec);
 }

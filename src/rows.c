@@ -17,16 +17,81 @@ struct pw_row_builder {
 	struct pw_buf			 text;		/* the row's rendered texts */
 	struct pw_pq_str		*voices;	/* pw_row_entity_json()'s scratch */
 	size_t				 voices_cap;
+
+	/*
+	 * The spec's field names in an open hash table, so that
+	 * pw_row_entry() reads a record's members once instead of
+	 * searching the record for every column.
+	 */
+	size_t				*field_len;	/* per column: strlen(field) */
+	uint32_t			*slot;		/* column + 1 of a field's first column; 0: empty */
+	size_t				 slot_mask;
+	uint32_t			*same_field;	/* per column: column + 1 of the next one
+							   with the same field; 0: none */
+	const struct pw_jval		**found;	/* per column: the record's value */
 };
+
+static size_t
+field_hash(const char *k, size_t n)
+{
+	/* a few bytes are enough to tell the spec's few dozen names apart */
+	if (n == 0)
+		return 0;
+	return n * 131 + (unsigned char)k[0] * 31 + (unsigned char)k[n / 2] * 7 +
+	    (unsigned char)k[n - 1];
+}
+
+/* The first column that reads this field, as column + 1, or 0. */
+static uint32_t
+field_column(const struct pw_row_builder *b, const char *k, size_t n)
+{
+	size_t h = field_hash(k, n) & b->slot_mask;
+	uint32_t c;
+
+	while ((c = b->slot[h]) != 0) {
+		if (b->field_len[c - 1] == n && memcmp(b->spec->columns[c - 1].field, k, n) == 0)
+			return c;
+		h = (h + 1) & b->slot_mask;
+	}
+	return 0;
+}
 
 struct pw_row_builder *
 pw_row_builder_create(const struct pw_table_spec *spec)
 {
 	struct pw_row_builder *b = pw_xcalloc(1, sizeof *b);
+	size_t size;
 
 	b->spec = spec;
 	b->values = pw_xcalloc(spec->ncolumns, sizeof *b->values);
 	b->text_off = pw_xcalloc(spec->ncolumns, sizeof *b->text_off);
+	b->field_len = pw_xcalloc(spec->ncolumns, sizeof *b->field_len);
+	b->same_field = pw_xcalloc(spec->ncolumns, sizeof *b->same_field);
+	b->found = pw_xcalloc(spec->ncolumns, sizeof *b->found);
+	size = 16;
+	while (size < spec->ncolumns * 2)
+		size *= 2;
+	b->slot = pw_xcalloc(size, sizeof *b->slot);
+	b->slot_mask = size - 1;
+	for (size_t i = 0; i < spec->ncolumns; i++) {
+		const char *f = spec->columns[i].field;
+		uint32_t c;
+		size_t h;
+
+		if (f == NULL)
+			continue;
+		b->field_len[i] = strlen(f);
+		if ((c = field_column(b, f, b->field_len[i])) != 0) {
+			while (b->same_field[c - 1] != 0)
+				c = b->same_field[c - 1];
+			b->same_field[c - 1] = (uint32_t)i + 1;
+			continue;
+		}
+		h = field_hash(f, b->field_len[i]) & b->slot_mask;
+		while (b->slot[h] != 0)
+			h = (h + 1) & b->slot_mask;
+		b->slot[h] = (uint32_t)i + 1;
+	}
 	pw_buf_init(&b->text, SIZE_MAX / 4);
 	return b;
 }
@@ -38,6 +103,10 @@ pw_row_builder_destroy(struct pw_row_builder *b)
 		return;
 	free(b->values);
 	free(b->text_off);
+	free(b->field_len);
+	free(b->slot);
+	free(b->same_field);
+	free(b->found);
 	free(b->voices);
 	pw_buf_finish(&b->text);
 	free(b);
@@ -51,35 +120,35 @@ append(struct pw_buf *out, const char *p, size_t n)
 }
 
 static bool
-is_empty(const json_t *v)
+is_empty(const struct pw_jval *v)
 {
-	switch (json_typeof(v)) {
-	case JSON_NULL:
+	switch (v->type) {
+	case PW_JNULL:
 		return true;
-	case JSON_STRING:
-		return json_string_length(v) == 0;
-	case JSON_ARRAY:
-		return json_array_size(v) == 0;
-	case JSON_OBJECT:
-		return json_object_size(v) == 0;
+	case PW_JSTRING:
+		return v->u.s.n == 0;
+	case PW_JARRAY:
+	case PW_JOBJECT:
+		return v->u.c.n == 0;
 	default:
 		return false;
 	}
 }
 
-const json_t *
-pw_row_resolve(const json_t *v)
+const struct pw_jval *
+pw_row_resolve(const struct pw_jval *v)
 {
+	static const size_t order_len[] = { 16, 14, 13 };
 	static const char *const order[] = { "calculated_value", "original_value",
 	    "default_value" };
 	bool wrapped = false;
 
-	if (v == NULL || json_is_null(v))
+	if (v == NULL || v->type == PW_JNULL)
 		return NULL;
-	if (!json_is_object(v))
+	if (v->type != PW_JOBJECT)
 		return v;
 	for (size_t i = 0; i < 3; i++) {
-		const json_t *x = json_object_get(v, order[i]);
+		const struct pw_jval *x = pw_jobject_get(v, order[i], order_len[i]);
 
 		if (x == NULL)
 			continue;
@@ -95,7 +164,7 @@ put_real(double d, struct pw_buf *out)
 {
 	char s[PW_TEXT_DOUBLE_SIZE];
 
-	pw_text_double(d, s);	/* jansson's own output is "%.17g": 0.1 → 0.10000000000000001 */
+	pw_text_double(d, s);	/* not "%.17g", which writes 0.1 as 0.10000000000000001 */
 	append(out, s, strlen(s));
 }
 
@@ -136,67 +205,72 @@ put_json_string(const char *s, size_t n, struct pw_buf *out)
 	append(out, "\"", 1);
 }
 
-/* Compact JSON (no spaces), keys in the order the file had them. */
+/*
+ * Compact JSON (no spaces), keys in the order the file had them; a key
+ * that comes again is written once, where it came first, with its last
+ * value (as jansson's objects did).
+ */
 static void
-put_json(const json_t *v, struct pw_buf *out)
+put_json(const struct pw_jval *v, struct pw_buf *out)
 {
 	char num[32];
-	size_t i;
-	const char *key;
-	json_t *x;
+	const struct pw_jval *x;
+	uint32_t i;
 
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: {
+	switch (v->type) {
+	case PW_JOBJECT: {
 		bool first = true;
 
 		append(out, "{", 1);
-		json_object_foreach((json_t *)(uintptr_t)v, key, x) {
+		for (i = 0, x = pw_jval_first(v); i < v->u.c.n; i++, x = pw_jval_next(x)) {
+			if (x->hidden)
+				continue;
 			if (!first)
 				append(out, ",", 1);
 			first = false;
-			put_json_string(key, strlen(key), out);
+			put_json_string(x->key, x->klen, out);
 			append(out, ":", 1);
-			put_json(x, out);
+			put_json(pw_jval_member(x), out);
 		}
 		append(out, "}", 1);
 		break;
 	}
-	case JSON_ARRAY:
+	case PW_JARRAY:
 		append(out, "[", 1);
-		json_array_foreach(v, i, x) {
+		for (i = 0, x = pw_jval_first(v); i < v->u.c.n; i++, x = pw_jval_next(x)) {
 			if (i > 0)
 				append(out, ",", 1);
 			put_json(x, out);
 		}
 		append(out, "]", 1);
 		break;
-	case JSON_STRING:
-		put_json_string(json_string_value(v), json_string_length(v), out);
+	case PW_JSTRING:
+		put_json_string(v->u.s.p, v->u.s.n, out);
 		break;
-	case JSON_INTEGER:
-		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	case PW_JINT:
+		snprintf(num, sizeof num, "%" PRId64, v->u.i);
 		append(out, num, strlen(num));
 		break;
-	case JSON_REAL:
-		put_real(json_real_value(v), out);
+	case PW_JREAL:
+		put_real(v->u.d, out);
 		break;
-	case JSON_TRUE:
+	case PW_JTRUE:
 		append(out, "true", 4);
 		break;
-	case JSON_FALSE:
+	case PW_JFALSE:
 		append(out, "false", 5);
 		break;
-	case JSON_NULL:
+	case PW_JNULL:
 		append(out, "null", 4);
 		break;
 	}
 }
 
 void
-pw_row_text(const json_t *v, struct pw_buf *out)
+pw_row_text(const struct pw_jval *v, struct pw_buf *out)
 {
-	if (json_is_string(v))
-		append(out, json_string_value(v), json_string_length(v));
+	if (v->type == PW_JSTRING)
+		append(out, v->u.s.p, v->u.s.n);
 	else
 		put_json(v, out);
 }
@@ -273,18 +347,18 @@ string_date(const char *s, size_t n, int32_t *days)
 }
 
 bool
-pw_row_date(const json_t *v, int32_t *days)
+pw_row_date(const struct pw_jval *v, int32_t *days)
 {
 	v = pw_row_resolve(v);
 	if (v == NULL)
 		return false;
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		return string_date(json_string_value(v), json_string_length(v), days);
-	case JSON_INTEGER:
-		return ms_to_days(json_integer_value(v), days);
-	case JSON_REAL: {
-		double d = json_real_value(v);
+	switch (v->type) {
+	case PW_JSTRING:
+		return string_date(v->u.s.p, v->u.s.n, days);
+	case PW_JINT:
+		return ms_to_days(v->u.i, days);
+	case PW_JREAL: {
+		double d = v->u.d;
 
 		if (!isfinite(d) || d != floor(d) || fabs(d) > 9.2e18)
 			return false;
@@ -336,23 +410,34 @@ common(const struct pw_table_column *c, const struct pw_row_meta *meta, uint64_t
 
 const struct pw_pq_value *
 pw_row_entry(struct pw_row_builder *b, const struct pw_row_meta *meta, uint64_t index,
-    const json_t *record, const char *raw, size_t raw_len)
+    const struct pw_jval *record, const char *raw, size_t raw_len)
 {
+	const struct pw_jval *m = pw_jval_first(record);
+	uint32_t k, col;
+
+	/* Each member once; a hidden one's key came before (its value is at the first). */
+	memset(b->found, 0, b->spec->ncolumns * sizeof *b->found);
+	for (k = 0; k < record->u.c.n; k++, m = pw_jval_next(m)) {
+		if (m->hidden)
+			continue;
+		for (col = field_column(b, m->key, m->klen); col != 0; col = b->same_field[col - 1])
+			b->found[col - 1] = pw_jval_member(m);
+	}
 	pw_buf_reset(&b->text);
 	for (size_t i = 0; i < b->spec->ncolumns; i++) {
 		const struct pw_table_column *c = &b->spec->columns[i];
 		struct pw_pq_value *v = &b->values[i];
-		const json_t *x;
+		const struct pw_jval *x;
 		int32_t days;
 
 		b->text_off[i] = SIZE_MAX;
 		switch (c->from) {
 		case PW_SRC_FIELD:
-			x = pw_row_resolve(json_object_get(record, c->field));
+			x = pw_row_resolve(b->found[i]);
 			if (x == NULL) {
 				*v = pw_pq_null();
-			} else if (json_is_string(x)) {
-				*v = pw_pq_string(json_string_value(x), json_string_length(x));
+			} else if (x->type == PW_JSTRING) {
+				*v = pw_pq_string(x->u.s.p, x->u.s.n);
 			} else {
 				size_t start = b->text.len;
 
@@ -362,7 +447,7 @@ pw_row_entry(struct pw_row_builder *b, const struct pw_row_meta *meta, uint64_t 
 			}
 			break;
 		case PW_SRC_DATE:
-			if (pw_row_date(json_object_get(record, c->field), &days))
+			if (pw_row_date(b->found[i], &days))
 				*v = pw_pq_int(days);
 			else
 				*v = pw_pq_null();
@@ -404,20 +489,19 @@ pw_row_entity(struct pw_row_builder *b, const struct pw_row_meta *meta, uint64_t
 
 const struct pw_pq_value *
 pw_row_entity_json(struct pw_row_builder *b, const struct pw_row_meta *meta,
-    uint64_t index, const char *name, const json_t *voices)
+    uint64_t index, const char *name, const struct pw_jval *voices)
 {
-	size_t n = json_array_size(voices);
+	size_t n = voices->u.c.n;
+	const struct pw_jval *s = pw_jval_first(voices);
 
 	if (n > b->voices_cap) {
 		b->voices = pw_xrealloc(b->voices, n * sizeof *b->voices);
 		b->voices_cap = n;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const json_t *s = json_array_get(voices, i);
-
-		if (json_is_string(s)) {
-			b->voices[i].p = json_string_value(s);
-			b->voices[i].n = json_string_length(s);
+	for (size_t i = 0; i < n; i++, s = pw_jval_next(s)) {
+		if (s->type == PW_JSTRING) {
+			b->voices[i].p = s->u.s.p;
+			b->voices[i].n = s->u.s.n;
 		} else {
 			b->voices[i].p = NULL;	/* records.c lets only strings through */
 			b->voices[i].n = 0;

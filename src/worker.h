@@ -79,6 +79,7 @@ struct job {
 	int64_t uploaded_ms;		/* the hash's timestamp, or -1 */
 	struct pw_row_meta meta;
 	struct pw_row_builder *rows;
+	struct pw_jtree *tree;		/* each record's parse, reused (records.c) */
 	struct pw_rowspool spool;	/* small files: rows held until the file is read */
 	size_t staged;			/* the spool's charge (PW_MEM_ROWS) */
 	size_t mem_job;			/* this struct and its state (PW_MEM_JOBS) */

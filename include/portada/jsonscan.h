@@ -9,7 +9,7 @@
  * one record of memory.  It validates the whole document as JSON (RFC 8259
  * grammar, UTF-8, string escapes, number and literal syntax) so that the first
  * error is reported with the line and column of the whole file, while the
- * record bytes are parsed by jansson afterwards.
+ * record bytes are parsed by jtree (records.c) afterwards.
  *
  * Pure code: no I/O, no libevent, no Redis.  Results do not depend on how
  * the input is split into chunks.

@@ -3,16 +3,15 @@
  *
  * An entry file's records are boat-fact objects; an entity file's records
  * are `canonical name -> [voice, ...]` members.  This stage parses the raw
- * record bytes with jansson, checks their shape, and reports errors at the
+ * record bytes with jtree, checks their shape, and reports errors at the
  * position of the whole file.  Pure code: no I/O.
  */
 #ifndef PORTADA_RECORDS_H
 #define PORTADA_RECORDS_H
 
-#include <jansson.h>
-
 #include "portada/error.h"
 #include "portada/jsonscan.h"
+#include "portada/jtree.h"
 
 enum pw_file_kind {
 	PW_FILE_ENTRY,		/* file_type "entry": a top-level array of objects */
@@ -31,17 +30,20 @@ void pw_file_kind_scan_options(enum pw_file_kind kind, struct pw_scan_options *o
 
 struct pw_record {
 	char *name;		/* entity: the canonical name; entry: NULL */
-	json_t *value;		/* entry: the object; entity: the array of voices */
+	const struct pw_jval *value;	/* entry: the object; entity: the array of
+					   voices (all strings); in tree, valid
+					   until its next parse */
 };
 
 /*
- * Parse and check one record.  On success the caller owns *out (release
- * with pw_record_finish()).  Errors read like
+ * Parse and check one record into tree (reused from record to record).
+ * On success the caller owns out->name (release with pw_record_finish()).
+ * Errors read like
  * "record 3 at line 40, column 5: invalid JSON at line 41, column 9: ..." or
  * "entity \"Barcelona\" at line 7, column 3: voices must be an array of strings".
  */
 int pw_record_parse(enum pw_file_kind kind, const struct pw_scan_record *rec,
-    struct pw_record *out, struct pw_error *err) PW_MUST_CHECK;
+    struct pw_jtree *tree, struct pw_record *out, struct pw_error *err) PW_MUST_CHECK;
 void pw_record_finish(struct pw_record *rec);
 
 #endif

@@ -19,10 +19,11 @@
 #ifndef PORTADA_ROWS_H
 #define PORTADA_ROWS_H
 
-#include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "portada/buf.h"
+#include "portada/jtree.h"
 #include "portada/parquet.h"
 #include "portada/tablespec.h"
 
@@ -42,12 +43,13 @@ struct pw_row_builder *pw_row_builder_create(const struct pw_table_spec *spec);
 void pw_row_builder_destroy(struct pw_row_builder *b);
 
 /*
- * One entry record: record is the parsed object, raw[0..raw_len) its
- * original text.  *values (one per column) stays valid until the next call
- * and borrows from record, raw and meta.
+ * One entry record: record is the parsed object (from pw_record_parse() or
+ * pw_jtree_parse()), raw[0..raw_len) its original text.  *values (one per
+ * column) stays valid until the next call and borrows from record (and so
+ * its tree), raw and meta.
  */
 const struct pw_pq_value *pw_row_entry(struct pw_row_builder *b, const struct pw_row_meta *meta,
-    uint64_t index, const json_t *record, const char *raw, size_t raw_len);
+    uint64_t index, const struct pw_jval *record, const char *raw, size_t raw_len);
 
 /* One entity: its canonical name and voices (an item with p == NULL is null). */
 const struct pw_pq_value *pw_row_entity(struct pw_row_builder *b, const struct pw_row_meta *meta,
@@ -56,14 +58,15 @@ const struct pw_pq_value *pw_row_entity(struct pw_row_builder *b, const struct p
 
 /* The same, with the voices as the JSON array records.c parsed. */
 const struct pw_pq_value *pw_row_entity_json(struct pw_row_builder *b,
-    const struct pw_row_meta *meta, uint64_t index, const char *name, const json_t *voices);
+    const struct pw_row_meta *meta, uint64_t index, const char *name,
+    const struct pw_jval *voices);
 
 /* The rules above, for tests and for other tables: resolve v to the value
  * that counts (NULL if it is null); write a value as text into out
  * (appended); turn a value into days since 1970-01-01 (false if it is not
  * a date). */
-const json_t *pw_row_resolve(const json_t *v);
-void pw_row_text(const json_t *v, struct pw_buf *out);
-bool pw_row_date(const json_t *v, int32_t *days);
+const struct pw_jval *pw_row_resolve(const struct pw_jval *v);
+void pw_row_text(const struct pw_jval *v, struct pw_buf *out);
+bool pw_row_date(const struct pw_jval *v, int32_t *days);
 
 #endif

@@ -57,17 +57,19 @@ entry_file(struct pw_table *t, struct pw_row_builder *b, const char *id,
 	struct pw_row_meta m = { id, "alice", "upload.json", NULL, 1700000000123456 };
 	struct pw_error err;
 	struct pw_table_file *f = pw_table_file_create(t, NULL, &err);
+	struct pw_jtree *tree = pw_jtree_create(0);
+	struct pw_jtree_error je;
 
 	if (f == NULL)
 		die("create", &err);
 	for (size_t i = 0; i < n; i++) {
-		json_t *r = json_loads(recs[i], 0, NULL);
+		const struct pw_jval *r = pw_jtree_parse(tree, recs[i], strlen(recs[i]), &je);
 
 		if (r == NULL || pw_table_file_write(f, pw_row_entry(b, &m, i, r, recs[i],
 		    strlen(recs[i])), &err) == -1)
 			die("write", &err);
-		json_decref(r);
 	}
+	pw_jtree_destroy(tree);
 	if (ts_finish(base, f, &err) == -1)
 		die("finish", &err);
 	return f;

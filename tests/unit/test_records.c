@@ -1,7 +1,7 @@
 /*
  * Tests for src/records.c: file_type parsing, the scan options per kind,
  * entry records (objects only), entity records (a name decoded from its raw
- * key token and an array of string voices), and errors that jansson finds
+ * key token and an array of string voices), and errors that the parser finds
  * inside a record, reported at the position of the whole file.
  *
  * The records are built by hand as the scanner would hand them over: for
@@ -9,7 +9,7 @@
  * starts; for an entity, line/column is where the key starts.
  */
 #include <check.h>
-#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,18 +17,51 @@
 
 static struct pw_record out;
 static struct pw_error err;
+static struct pw_jtree *tree;
 
 static void
 setup(void)
 {
 	memset(&out, 0, sizeof out);
 	memset(&err, 0, sizeof err);
+	tree = pw_jtree_create(0);
 }
 
 static void
 teardown(void)
 {
 	pw_record_finish(&out);	/* a no-op on a cleared record */
+	pw_jtree_destroy(tree);
+}
+
+static const char *
+str(const struct pw_jval *v)
+{
+	static char s[256];
+
+	ck_assert_ptr_nonnull(v);
+	ck_assert_int_eq(v->type, PW_JSTRING);
+	ck_assert_uint_lt(v->u.s.n, sizeof s);
+	memcpy(s, v->u.s.p, v->u.s.n);
+	s[v->u.s.n] = '\0';
+	return s;
+}
+
+static const struct pw_jval *
+get(const struct pw_jval *obj, const char *key)
+{
+	return pw_jobject_get(obj, key, strlen(key));
+}
+
+static const struct pw_jval *
+elem(const struct pw_jval *arr, uint32_t i)
+{
+	const struct pw_jval *x = pw_jval_first(arr);
+
+	ck_assert_uint_lt(i, arr->u.c.n);
+	while (i-- > 0)
+		x = pw_jval_next(x);
+	return x;
 }
 
 static struct pw_scan_record
@@ -70,7 +103,7 @@ expect_fail(enum pw_file_kind kind, const struct pw_scan_record *r, const char *
 {
 	pw_record_finish(&out);
 	memset(&err, 0, sizeof err);
-	ck_assert_msg(pw_record_parse(kind, r, &out, &err) == -1, "should fail with: %s", want);
+	ck_assert_msg(pw_record_parse(kind, r, tree, &out, &err) == -1, "should fail with: %s", want);
 	ck_assert_str_eq(err.msg, want);
 	/* On failure nothing is left for the caller to free. */
 	ck_assert_ptr_null(out.name);
@@ -82,7 +115,7 @@ expect_ok(enum pw_file_kind kind, const struct pw_scan_record *r)
 {
 	pw_record_finish(&out);
 	memset(&err, 0, sizeof err);
-	ck_assert_msg(pw_record_parse(kind, r, &out, &err) == 0, "failed: %s", err.msg);
+	ck_assert_msg(pw_record_parse(kind, r, tree, &out, &err) == 0, "failed: %s", err.msg);
 }
 
 /* ---- file_type ------------------------------------------------------------ */
@@ -198,24 +231,25 @@ START_TEST(entry_object)
 
 	expect_ok(PW_FILE_ENTRY, &r);
 	ck_assert_ptr_null(out.name);
-	ck_assert(json_is_object(out.value));
-	ck_assert_str_eq(json_string_value(json_object_get(out.value, "ship")), "Rosa");
-	ck_assert_int_eq(json_integer_value(json_object_get(out.value, "tons")), 120);
-	ck_assert_uint_eq(json_array_size(json_object_get(out.value, "cargo")), 2);
+	ck_assert_int_eq(out.value->type, PW_JOBJECT);
+	ck_assert_str_eq(str(get(out.value, "ship")), "Rosa");
+	ck_assert_int_eq(get(out.value, "tons")->type, PW_JINT);
+	ck_assert_int_eq(get(out.value, "tons")->u.i, 120);
+	ck_assert_uint_eq(get(out.value, "cargo")->u.c.size, 2);
 	pw_record_finish(&out);
 	ck_assert_ptr_null(out.value);
 	ck_assert_ptr_null(out.name);
 
 	r = entry_rec(5, "{}", 1, 1);
 	expect_ok(PW_FILE_ENTRY, &r);
-	ck_assert_uint_eq(json_object_size(out.value), 0);
+	ck_assert_uint_eq(out.value->u.c.size, 0);
 	pw_record_finish(&out);
 
 	/* The record is exactly len bytes: what follows in the buffer is not read. */
 	r = entry_rec(0, "{\"a\": 1}, {\"b\": 2}", 1, 2);
 	r.len = 8;
 	expect_ok(PW_FILE_ENTRY, &r);
-	ck_assert_uint_eq(json_object_size(out.value), 1);
+	ck_assert_uint_eq(out.value->u.c.size, 1);
 	pw_record_finish(&out);
 
 	/*
@@ -224,7 +258,15 @@ START_TEST(entry_object)
 	 */
 	r = entry_rec(0, "{\"a\": \"x\\u0000y\"}", 1, 2);
 	expect_ok(PW_FILE_ENTRY, &r);
-	ck_assert_uint_eq(json_string_length(json_object_get(out.value, "a")), 3);
+	ck_assert_uint_eq(get(out.value, "a")->u.s.n, 3);
+	ck_assert_int_eq(memcmp(get(out.value, "a")->u.s.p, "x\0y", 3), 0);
+	pw_record_finish(&out);
+
+	/* A key that comes again keeps its last value (as jansson did). */
+	r = entry_rec(0, "{\"a\": 1, \"b\": 2, \"a\": \"last\"}", 1, 2);
+	expect_ok(PW_FILE_ENTRY, &r);
+	ck_assert_uint_eq(out.value->u.c.size, 2);
+	ck_assert_str_eq(str(get(out.value, "a")), "last");
 }
 END_TEST
 
@@ -335,9 +377,9 @@ START_TEST(entity_ok)
 
 	expect_ok(PW_FILE_ENTITY, &r);
 	ck_assert_str_eq(out.name, "Barcelona\xc3\xa9");
-	ck_assert(json_is_array(out.value));
-	ck_assert_uint_eq(json_array_size(out.value), 3);
-	ck_assert_str_eq(json_string_value(json_array_get(out.value, 1)), "Barna");
+	ck_assert_int_eq(out.value->type, PW_JARRAY);
+	ck_assert_uint_eq(out.value->u.c.size, 3);
+	ck_assert_str_eq(str(elem(out.value, 1)), "Barna");
 	pw_record_finish(&out);
 	ck_assert_ptr_null(out.name);
 	ck_assert_ptr_null(out.value);
@@ -346,14 +388,14 @@ START_TEST(entity_ok)
 	r = entity_rec(1, "\"Sant \\\"Feliu\\\"\\t\\/ \xc3\xa0\"", "[]", 4, 3, 4, 30);
 	expect_ok(PW_FILE_ENTITY, &r);
 	ck_assert_str_eq(out.name, "Sant \"Feliu\"\t/ \xc3\xa0");
-	ck_assert_uint_eq(json_array_size(out.value), 0);	/* empty array: fine */
+	ck_assert_uint_eq(out.value->u.c.size, 0);	/* empty array: fine */
 	pw_record_finish(&out);
 
 	/* A voice with \u0000 is a string like any other. */
 	r = entity_rec(2, "\"Cadiz\"", "[\"C\\u0000diz\"]", 5, 3, 5, 12);
 	expect_ok(PW_FILE_ENTITY, &r);
 	ck_assert_str_eq(out.name, "Cadiz");
-	ck_assert_uint_eq(json_string_length(json_array_get(out.value, 0)), 5);
+	ck_assert_uint_eq(elem(out.value, 0)->u.s.n, 5);
 }
 END_TEST
 
@@ -490,20 +532,20 @@ START_TEST(long_names_stay_utf8)
 	 * be the first half of the 20th "é", so "a" and 19 of them (39 bytes).
 	 */
 	r = entity_rec(0, key, "[1e999]", 1, 2, 1, 200);
-	ck_assert_int_eq(pw_record_parse(PW_FILE_ENTITY, &r, &out, &err), -1);
+	ck_assert_int_eq(pw_record_parse(PW_FILE_ENTITY, &r, tree, &out, &err), -1);
 	ck_assert_msg(valid_utf8(err.msg), "not UTF-8: %s", err.msg);
 	ck_assert_str_eq(err.msg, "invalid JSON at line 1, column 205: real number overflow "
 	    "near '1e999' (in entity \"a" E10 E5 E4 "\")");
 
 	/* The shape errors show at most 100 bytes: "a" and 49 "é" (99 bytes). */
 	r = entity_rec(0, key, "7", 1, 2, 1, 200);
-	ck_assert_int_eq(pw_record_parse(PW_FILE_ENTITY, &r, &out, &err), -1);
+	ck_assert_int_eq(pw_record_parse(PW_FILE_ENTITY, &r, tree, &out, &err), -1);
 	ck_assert_msg(valid_utf8(err.msg), "not UTF-8: %s", err.msg);
 	ck_assert_str_eq(err.msg, "entity \"a" E10 E10 E10 E10 E5 E4 "\" at line 1, column 2: "
 	    "voices must be an array of strings, found a number");
 
 	r = entity_rec(0, key, "[\"x\", 7]", 1, 2, 1, 200);
-	ck_assert_int_eq(pw_record_parse(PW_FILE_ENTITY, &r, &out, &err), -1);
+	ck_assert_int_eq(pw_record_parse(PW_FILE_ENTITY, &r, tree, &out, &err), -1);
 	ck_assert_msg(valid_utf8(err.msg), "not UTF-8: %s", err.msg);
 	ck_assert_str_eq(err.msg, "entity \"a" E10 E10 E10 E10 E5 E4 "\" at line 1, column 2: "
 	    "voices must be an array of strings, found a number at element 2");
