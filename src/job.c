@@ -201,7 +201,9 @@ on_data(void *arg, const char *buf, size_t len, struct pw_error *err)
 	}
 	if (pw_scan_feed(job->scan, buf, len, err) != 0)
 		return -1;
-	pw_budget_set(&job->w->mem, PW_MEM_RECORDS, &job->mem_records, pw_scan_held(job->scan));
+	/* The scanner's partial record, and the biggest record parsed so far. */
+	pw_budget_set(&job->w->mem, PW_MEM_RECORDS, &job->mem_records,
+	    pw_scan_held(job->scan) + pw_jtree_held(job->tree));
 	batch_archive_write(job, buf, len);
 	job->w->stats.bytes += len;
 	return 0;

@@ -62,6 +62,13 @@ pw_jtree_create(unsigned max_depth)
 	return t;
 }
 
+size_t
+pw_jtree_held(const struct pw_jtree *t)
+{
+	return t->nodes_cap * sizeof *t->nodes + t->text_cap +
+	    t->stack_cap * sizeof *t->stack + t->dup_cap * sizeof *t->dup;
+}
+
 void
 pw_jtree_destroy(struct pw_jtree *t)
 {

@@ -86,6 +86,8 @@ struct pw_jtree;
 
 struct pw_jtree *pw_jtree_create(unsigned max_depth);	/* 0: PW_JTREE_MAX_DEPTH */
 void pw_jtree_destroy(struct pw_jtree *t);		/* NULL is a no-op */
+/* Bytes the tree keeps between records (for the memory budget). */
+size_t pw_jtree_held(const struct pw_jtree *t);
 
 /*
  * Parse data[0..len) as one JSON value (surrounding whitespace allowed).
