@@ -511,7 +511,7 @@ class Suite:
                                 "target_kb": target, "cmd": r["cmd"]})
             out(f"  {b or 'defaults':16} {r['s']:8.3f} {r['hwm_kb'] / 1024:10.1f} "
                 f"{(r['logged_peak_rss_kb'] or 0) / 1024:16.1f} "
-                f"{target / 1024 if target else float('nan'):11.1f}")
+                f"{('%.1f' % (target / 1024)) if target else '-':>11}")
             self.note("memory", f"peak RSS, budget {b or 'defaults'}",
                       f"{r['hwm_kb'] / 1024:.1f} MiB", f"≤ {target / 1024:.0f} MiB" if target else "")
         # Idle: an empty queue, a running worker, ~3 s.
@@ -554,7 +554,7 @@ class Suite:
                 if m is None or m["type"] != "pmessage" or m["data"] != "hset":
                     continue
                 t = time.monotonic()
-                key = m["channel"].split(":", 2)[2]
+                key = m["channel"].split(":", 1)[1]
                 hsets[key] = hsets.get(key, 0) + 1
                 if hsets[key] == 3:
                     done[key] = t
