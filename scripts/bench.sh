@@ -4,6 +4,7 @@
 #   ./scripts/bench.sh                      every section (~15 min on 2 cores)
 #   ./scripts/bench.sh queue conversion     only these sections
 #   PW_BENCH_QUICK=1 ./scripts/bench.sh     small sizes, to check it works
+#   PW_BENCH_WORKER=path ./scripts/bench.sh  measure that binary instead of build-bench's
 # Sections: queue conversion memory latency scaling instructions.
 # Installs what is missing (deps.sh --test --bench), builds a release build
 # in build-bench/, installs DuckDB's Node API into build-bench/npm, then runs
@@ -30,7 +31,8 @@ bench_build src/portada-worker
 bench_npm bench
 cp "$top/bench/duckdb-convert.mjs" "$npmdir/"
 
-quick=()
-[ "${PW_BENCH_QUICK:-0}" != 0 ] && quick=(--quick)
+opts=()
+[ "${PW_BENCH_QUICK:-0}" != 0 ] && opts+=(--quick)
+[ -n "${PW_BENCH_WORKER:-}" ] && opts+=(--worker "$PW_BENCH_WORKER")
 exec /usr/bin/python3 "$top/bench/suite.py" --top "$top" --build "$build" --npm "$npmdir" \
-	--samples "$samples" --json "$build/bench-results.json" "${quick[@]}" "$@"
+	--samples "$samples" --json "$build/bench-results.json" "${opts[@]}" "$@"
