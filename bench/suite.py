@@ -88,6 +88,12 @@ class Server:
             self.r.shutdown(nosave=True)
         except Exception:
             pass
+        # Still there (the shutdown was refused or never arrived): its pid file.
+        try:
+            pid = int(open(os.path.join(self.dir, "redis.pid")).read())
+            os.kill(pid, signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
 
     def enqueue(self, items, prefix="file:"):
         """items: (id, path) pairs, queued as the ingest API does."""
@@ -147,11 +153,16 @@ class Suite:
         self.cache = os.path.join(a.build, "bench-cache")
         os.makedirs(self.cache, exist_ok=True)
         self.results = {"sections": {}}
+        self.children = []      # workers started here, killed if the suite stops early
         self.summary = []       # (section, what, value text, target text)
         self.help = subprocess.run([self.worker, "--help"], capture_output=True,
                                    text=True).stdout
 
     def close(self):
+        for p in self.children:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         self.srv.stop()
         shutil.rmtree(self.work, ignore_errors=True)
 
@@ -166,6 +177,7 @@ class Suite:
                "--ingest-root", self.cache, "--worker-id", "bench"] + args
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=logf)
         logf.close()
+        self.children.append(p)
         s = RssSampler(p.pid)
         s.start()
         return p, s, cmd
@@ -173,6 +185,7 @@ class Suite:
     def finish_worker(self, p, s, logname, cmd):
         s.read()
         p.wait()
+        self.children.remove(p)
         s.stopping.set()
         s.join()
         text = open(os.path.join(self.work, logname)).read()
