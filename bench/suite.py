@@ -736,6 +736,10 @@ class Suite:
         self.results["sections"]["instructions"] = res
 
 
+def loadavg():
+    return open("/proc/loadavg").read().split()[0]
+
+
 def parse_size(s):
     m = re.fullmatch(r"(\d+)([kmg]?)", s.lower())
     return int(m.group(1)) * {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[m.group(2)]
@@ -801,9 +805,12 @@ def main():
             out("QUICK run: small sizes, figures are not comparable with a full run")
         out()
         for s in chosen:
-            ts = time.monotonic()
+            ts, la = time.monotonic(), loadavg()
             getattr(suite, s)()
             suite.results["sections"][s]["section_s"] = time.monotonic() - ts
+            # Others share the machine: how busy it was says how noisy the figures are.
+            suite.results["sections"][s]["loadavg_before_after"] = [la, loadavg()]
+            out(f"  (load average before / after: {la} / {loadavg()})")
             out()
     finally:
         suite.close()
