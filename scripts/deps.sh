@@ -4,6 +4,7 @@
 #   ./scripts/deps.sh            build + run
 #   ./scripts/deps.sh --test     also what the test suites need
 #   ./scripts/deps.sh --fuzz     also clang and libFuzzer (scripts/fuzz.sh)
+#   ./scripts/deps.sh --bench    also what scripts/bench.sh needs (after --test)
 set -euo pipefail
 
 packages=(gcc pkg-config meson ninja-build libhiredis-dev libevent-dev
@@ -13,6 +14,11 @@ if [ "${1:-}" = "--test" ]; then
 	packages+=(valgrind)
 	# tests/interop reads Parquet back with DuckDB and hyparquet from npm.
 	# Only when node is absent: a nodejs from elsewhere brings its own npm.
+	command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+elif [ "${1:-}" = "--bench" ]; then
+	# redis-benchmark is in redis-tools; the reference consumer and the
+	# latency driver use Debian's redis-py; DuckDB comes from npm.
+	packages+=(valgrind python3 python3-redis)
 	command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 elif [ "${1:-}" = "--fuzz" ]; then
 	packages+=(clang libclang-rt-14-dev)
