@@ -15,8 +15,8 @@
  * rows all join one batch they never span two commits.
  *
  * A batch commits when --commit-interval-ms has passed since its first
- * upload joined, when it holds --commit-max-files uploads, or when its
- * shared file reaches SHARED_FILE_BYTES.  A commit is asynchronous: the
+ * upload joined, when it holds --commit-max-files uploads or half of
+ * --max-inflight, or when its shared file reaches SHARED_FILE_BYTES.  A commit is asynchronous: the
  * batch's uploads and files move aside while their files finish and the
  * log entry is put, and the next batch fills meanwhile; one commit per
  * table is in flight.  Only after the commit (data files and log entry
@@ -741,7 +741,13 @@ batch_add(struct job *job)
 	TAILQ_INSERT_TAIL(&b->jobs, job, batch_link);
 	job->in_batch = true;
 	b->njobs++;
-	if (b->njobs >= w->cfg->commit_max_files || b->shared_bytes >= SHARED_FILE_BYTES) {
+	/*
+	 * Each upload holds its slot until its commit: a batch holding half of
+	 * them commits now, or a backlog would wait out the interval with
+	 * every slot taken (one file a second at --max-inflight 1).
+	 */
+	if (b->njobs >= w->cfg->commit_max_files || b->shared_bytes >= SHARED_FILE_BYTES ||
+	    2 * (size_t)b->njobs >= w->cfg->max_inflight) {
 		commit(b);
 		return;
 	}

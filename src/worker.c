@@ -89,9 +89,10 @@ worker_job_freed(struct pw_worker *w, struct job *job)
 }
 
 /*
- * While draining, or when --exit-when-idle found the queue empty, a batch
- * need not wait for its timer once every file still in flight is either
- * in a batch or past it: nothing else can join it.
+ * While draining, when --exit-when-idle found the queue empty, or when the
+ * memory budget lets no more ids in, a batch need not wait for its timer
+ * once every file still in flight is either in a batch or past it: nothing
+ * else can join it.
  */
 void
 worker_batch_ready(struct pw_worker *w)
@@ -99,7 +100,7 @@ worker_batch_ready(struct pw_worker *w)
 	struct job *job;
 
 	if (w->failed || !(w->state == WORKER_DRAINING ||
-	    (w->state == WORKER_RUNNING && w->queue_dry)))
+	    (w->state == WORKER_RUNNING && (w->queue_dry || batch_memory_full(w)))))
 		return;
 	TAILQ_FOREACH(job, &w->jobs, link)
 		if (job->state == JOB_LOAD || job->state == JOB_LOOKUP ||
