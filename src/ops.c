@@ -9,7 +9,6 @@
 #include <event2/http.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,29 +57,37 @@ ask_depth(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(w->depth_ev, &tv);
 }
 
-static double
-rss_bytes(void)
+/*
+ * VmRSS and VmHWM of /proc/self/status, in bytes.  Not getrusage(): its
+ * ru_maxrss survives execve(), so a worker started by a big process would
+ * report that process's peak as its own.
+ */
+static void
+rss(double *now, double *peak)
 {
-	long pages = 0, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "r");
+	long kb;
 
+	*now = *peak = 0;
 	if (f == NULL)
-		return 0;
-	if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-		resident = 0;
+		return;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			*now = (double)kb * 1024;
+		else if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			*peak = (double)kb * 1024;
+	}
 	fclose(f);
-	return (double)resident * (double)sysconf(_SC_PAGESIZE);
 }
 
-/* The high-water mark of the resident set (VmHWM), in bytes. */
-static double
-peak_rss_bytes(void)
+double
+ops_peak_rss_bytes(void)
 {
-	struct rusage ru;
+	double now, peak;
 
-	if (getrusage(RUSAGE_SELF, &ru) != 0)
-		return 0;
-	return (double)ru.ru_maxrss * 1024;
+	rss(&now, &peak);
+	return peak;
 }
 
 /*
@@ -92,14 +99,16 @@ ops_log_memory(struct pw_worker *w, const char *when)
 {
 	char kinds[256];
 	size_t n = 0;
+	double now, peak;
 
+	rss(&now, &peak);
 	batch_memory_update(w);
 	for (int k = 0; k < PW_MEM_KINDS; k++)
 		n += (size_t)snprintf(kinds + n, n < sizeof kinds ? sizeof kinds - n : 0,
 		    "%s %s %.1f", k == 0 ? "" : ",", pw_mem_kind_name(k),
 		    (double)w->mem.by_kind[k] / 1048576);
 	log_info(NULL, "memory", "%s: rss %.1f MiB, peak %.1f MiB; budget %.1f of %.1f MiB "
-	    "used, peak %.1f (MiB:%s)", when, rss_bytes() / 1048576, peak_rss_bytes() / 1048576,
+	    "used, peak %.1f (MiB:%s)", when, now / 1048576, peak / 1048576,
 	    (double)w->mem.used / 1048576, (double)w->mem.limit / 1048576,
 	    (double)w->mem.peak / 1048576, kinds);
 }
@@ -272,6 +281,7 @@ render(struct pw_worker *w, struct pw_buf *b)
 	unsigned long stages[sizeof stage_names / sizeof stage_names[0]] = { 0 };
 	unsigned long errs[PW_S3_ERRORS] = { 0 };
 	struct job *job;
+	double now, peak;
 
 	pw_metric_head(b, "portada_files_total", "counter",
 	    "Uploads that ended, by outcome (done, failed; skipped: already final; missing: no hash).");
@@ -351,10 +361,11 @@ render(struct pw_worker *w, struct pw_buf *b)
 	pw_metric_sample(b, "portada_store_backlog_bytes", NULL, NULL,
 	    w->store != NULL ? (double)pw_store_buffered(w->store) : 0);
 	pw_metric_head(b, "process_resident_memory_bytes", "gauge", "Resident set size.");
-	pw_metric_sample(b, "process_resident_memory_bytes", NULL, NULL, rss_bytes());
+	rss(&now, &peak);
+	pw_metric_sample(b, "process_resident_memory_bytes", NULL, NULL, now);
 	pw_metric_head(b, "process_resident_memory_peak_bytes", "gauge",
 	    "The resident set's high-water mark (VmHWM).");
-	pw_metric_sample(b, "process_resident_memory_peak_bytes", NULL, NULL, peak_rss_bytes());
+	pw_metric_sample(b, "process_resident_memory_peak_bytes", NULL, NULL, peak);
 	pw_metric_head(b, "process_start_time_seconds", "gauge",
 	    "When the worker started, in seconds since the epoch.");
 	pw_metric_sample(b, "process_start_time_seconds", NULL, NULL, (double)w->started_at);

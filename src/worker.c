@@ -523,7 +523,6 @@ int
 pw_worker_run(const struct pw_config *cfg)
 {
 	struct pw_worker w;
-	struct rusage ru;
 	struct pw_error err;
 	char addr[300];
 
@@ -567,10 +566,9 @@ pw_worker_run(const struct pw_config *cfg)
 	event_base_dispatch(w.base);
 	progress_stop(&w);
 	ops_log_memory(&w, "stop");
-	getrusage(RUSAGE_SELF, &ru);
 	log_info(NULL, "stop", "done=%llu failed=%llu skipped=%llu missing=%llu "
-	    "records=%llu peak_rss_kb=%ld", w.stats.done, w.stats.failed,
-	    w.stats.skipped, w.stats.missing, w.stats.records, ru.ru_maxrss);
+	    "records=%llu peak_rss_kb=%.0f", w.stats.done, w.stats.failed,
+	    w.stats.skipped, w.stats.missing, w.stats.records, ops_peak_rss_bytes() / 1024);
 	worker_finish(&w);
 	return w.exit_status;
 }

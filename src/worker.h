@@ -254,6 +254,7 @@ void batch_abort_all(struct pw_worker *w);
 int ops_start(struct pw_worker *w, struct pw_error *err);
 void ops_stop(struct pw_worker *w);
 void ops_log_memory(struct pw_worker *w, const char *when);
+double ops_peak_rss_bytes(void);	/* VmHWM */
 /* SET portada:heartbeat:<worker-id> <unix time> EX 30, every 5 s. */
 void heartbeat_start(struct pw_worker *w);
 void heartbeat_now(struct pw_worker *w);	/* the command connection is (back) up */
