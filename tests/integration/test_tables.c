@@ -327,6 +327,33 @@ START_TEST(streams_wait_their_turn)
 END_TEST
 
 /*
+ * Each upload holds its slot until its commit: with every slot taken the
+ * batch commits at once instead of waiting out the interval (an hour here).
+ */
+START_TEST(full_slots_commit_now)
+{
+	enum { N = 6 };
+	char **ids = h_ids("fs", N);
+	const char *paths[N_FILES];
+	struct table_view view;
+	struct h_worker w;
+
+	h_write_load_files(paths, N_FILES, 2, 3);
+	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "fs");
+	h_worker_start(&w, "fs", "--max-inflight", "1", "--commit-interval-ms", "3600000", NULL);
+	ck_assert_msg(h_worker_wait_event(&w, "done", N, 60), "uploads waited for the interval");
+	h_worker_signal(&w, SIGTERM);
+	ck_assert_int_eq(h_worker_wait(&w, 60), 0);
+	check_table("ship_entries", ids, N, 2, 3, &view);
+	ck_assert_uint_eq(view.rows, sum_expected(N, 2, 3));
+	ck_assert_uint_eq(view.versions, N);	/* v0 creates the table; then one upload per commit */
+	h_assert_all_status(ids, N, "2");
+	h_free_paths(paths, N_FILES);
+	h_strv_free(ids, N);
+}
+END_TEST
+
+/*
  * --memory-budget: with the smallest budget and many uploads in flight,
  * spooling files wait for memory (one runner reads on), every row still
  * lands once, and the most ever charged stays near the budget.
@@ -497,6 +524,7 @@ main(void)
 	tcase_add_test(tc, lake_failure);
 	tcase_add_test(tc, streams_wait_their_turn);
 	tcase_add_test(tc, memory_budget_holds);
+	tcase_add_test(tc, full_slots_commit_now);
 	tcase_add_test(tc, schema_evolution_and_refusals);
 	suite_add_tcase(s, tc);
 	return h_main(s, true);
