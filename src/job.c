@@ -492,7 +492,11 @@ on_status(struct pw_redis *r, redisReply *reply, void *arg)
 		return;
 	}
 	if (reply->type == REDIS_REPLY_ERROR) {
-		retry_later(job, "status write", reply->str);
+		/* Scripts flushed: redis.c sends the next one whole, so at once. */
+		if (strncmp(reply->str, "NOSCRIPT", 8) == 0)
+			job_step(job);
+		else
+			retry_later(job, "status write", reply->str);
 		return;
 	}
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {

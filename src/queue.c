@@ -231,7 +231,11 @@ on_batch(struct pw_redis *r, redisReply *reply, void *arg)
 			take_string(q, reply->element[i], false);
 		n = reply->elements;
 	} else if (reply->type == REDIS_REPLY_ERROR) {
-		fetch_failed(q, reply->str);
+		/* Scripts flushed: the next batch is sent whole, so at once. */
+		if (strncmp(reply->str, "NOSCRIPT", 8) == 0)
+			event_active(q->kick_ev, EV_TIMEOUT, 0);
+		else
+			fetch_failed(q, reply->str);
 		return;
 	}
 	q->fetch_errors = 0;
