@@ -455,6 +455,22 @@ worker_fatal(struct pw_worker *w, const struct pw_error *err)
 /* --- run ------------------------------------------------------------------ */
 
 static void
+on_log_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	pw_log_flush();
+}
+
+/* Activated from a callback, it runs in the same turn, after the others. */
+static void
+log_wake(void *arg)
+{
+	event_active(((struct pw_worker *)arg)->log_ev, EV_TIMEOUT, 0);
+}
+
+static void
 worker_init(struct pw_worker *w, const struct pw_config *cfg)
 {
 	static const struct pw_queue_events events = {
@@ -479,9 +495,11 @@ worker_init(struct pw_worker *w, const struct pw_config *cfg)
 	w->drain_ev = evtimer_new(w->base, on_drain_timeout, w);
 	w->giveup_ev = evtimer_new(w->base, on_giveup, w);
 	w->fatal_ev = evtimer_new(w->base, on_fatal, w);
+	w->log_ev = event_new(w->base, -1, 0, on_log_flush, w);
 	if (w->sigterm_ev == NULL || w->sigint_ev == NULL || w->drain_ev == NULL ||
-	    w->giveup_ev == NULL || w->fatal_ev == NULL)
+	    w->giveup_ev == NULL || w->fatal_ev == NULL || w->log_ev == NULL)
 		pw_fatal("cannot create the worker's events");
+	pw_log_defer(log_wake, w);
 }
 
 static void
@@ -504,6 +522,8 @@ worker_finish(struct pw_worker *w)
 	event_free(w->sigint_ev);
 	event_free(w->drain_ev);
 	event_free(w->giveup_ev);
+	pw_log_defer(NULL, NULL);
+	event_free(w->log_ev);
 	free(w->buckets);
 	while (w->n_leftover > 0)
 		free(w->leftover[--w->n_leftover]);

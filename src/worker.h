@@ -182,6 +182,7 @@ struct pw_worker {
 	struct job_list waiting;	/* paused for a stream slot, in order */
 	bool waking;			/* in batch.c's wake() */
 	struct event *fatal_ev;		/* a table failed: stop, requeue, exit 1 */
+	struct event *log_ev;		/* writes the log lines of this turn */
 	bool fetch_closed;		/* draining: no pop in flight any more */
 	bool drain_expired;		/* the drain timeout passed */
 	bool failed;			/* the lake failed: exit 1 */
