@@ -1,6 +1,7 @@
 /*
- * status: status values per scheme and the one Lua script that writes
- * them.  Pure code; job.c sends what pw_status_build() prepares.
+ * status: status values per scheme and the Lua scripts that write them
+ * (one key, or many at once).  Pure code; job.c sends what
+ * pw_status_build() prepares.
  */
 #include <stdio.h>
 #include <stdlib.h>
