@@ -95,6 +95,7 @@ struct ack {
 	struct pw_queue *q;
 	size_t n;
 	struct {
+		const char *id;
 		void (*fn)(void *, int);
 		void *arg;
 	} who[];
@@ -566,9 +567,25 @@ on_ack(struct pw_redis *r, redisReply *reply, void *arg)
 	size_t i;
 
 	(void)r;
+	q->acks_inflight--;
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+	    strncmp(reply->str, "NOSCRIPT", 8) == 0) {
+		/* Scripts flushed: the next call is sent whole, so again at once, in order. */
+		for (i = a->n; i-- > 0; ) {
+			struct deferred_ack *d = pw_xmalloc(sizeof *d);
+
+			d->id = a->who[i].id;
+			d->fn = a->who[i].fn;
+			d->arg = a->who[i].arg;
+			STAILQ_INSERT_HEAD(&q->deferred, d, link);
+			q->n_deferred++;
+		}
+		free(a);
+		event_active(q->ack_ev, EV_TIMEOUT, 0);
+		return;
+	}
 	if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
 		log_error(NULL, "ack-failed", "LREM %s: %s", q->processing_key, reply->str);
-	q->acks_inflight--;
 	for (i = 0; i < a->n; i++)
 		a->who[i].fn(a->who[i].arg, status);
 	free(a);
@@ -595,6 +612,7 @@ send_acks(struct pw_queue *q)
 	a->n = n;
 	for (i = 0; i < n; i++, d = STAILQ_NEXT(d, link)) {
 		argv[4 + i] = d->id;
+		a->who[i].id = d->id;
 		a->who[i].fn = d->fn;
 		a->who[i].arg = d->arg;
 	}
