@@ -856,6 +856,17 @@ batch_flush_all(struct pw_worker *w)
 			commit(w->batches[i]);
 }
 
+unsigned
+batch_jobs_open(const struct pw_worker *w)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < 2; i++)
+		if (w->batches[i] != NULL)
+			n += w->batches[i]->njobs;
+	return n;
+}
+
 void
 batch_abort_all(struct pw_worker *w)
 {

@@ -87,15 +87,25 @@ worker_job_freed(struct pw_worker *w, struct job *job)
 /*
  * While draining, or when --exit-when-idle found the queue empty, a batch
  * need not wait for its timer once every file still in flight is either
- * in a batch or past it: nothing else can join it.
+ * in a batch or past it: nothing else can join it.  Nor when every slot
+ * holds a file in an open batch: no file is taken until a commit lands, so
+ * with --max-inflight under --commit-max-files the timer alone set the
+ * pace (50 slots and a 1 s interval: 50 files/s).  A commit in flight
+ * frees slots when it lands, so then the batch waits as before.
  */
 void
 worker_batch_ready(struct pw_worker *w)
 {
 	struct job *job;
 
-	if (w->failed || !(w->state == WORKER_DRAINING ||
-	    (w->state == WORKER_RUNNING && w->queue_dry)))
+	if (w->failed)
+		return;
+	if (w->state == WORKER_RUNNING && w->n_jobs >= w->cfg->max_inflight &&
+	    batch_jobs_open(w) == w->n_jobs) {
+		batch_flush_all(w);
+		return;
+	}
+	if (!(w->state == WORKER_DRAINING || (w->state == WORKER_RUNNING && w->queue_dry)))
 		return;
 	TAILQ_FOREACH(job, &w->jobs, link)
 		if (job->state == JOB_LOAD || job->state == JOB_LOOKUP ||

@@ -243,6 +243,8 @@ void batch_add(struct job *job);
 void batch_drop_job(struct job *job);
 /* Commit every batch now (or once the commit in flight is done). */
 void batch_flush_all(struct pw_worker *w);
+/* Jobs read and waiting in an open batch (not sealed yet). */
+unsigned batch_jobs_open(const struct pw_worker *w);
 /* A sealed batch may still commit: its uploads must not be requeued yet,
  * or another worker could commit them again before this commit lands. */
 bool batch_settling(const struct pw_worker *w);
