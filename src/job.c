@@ -502,7 +502,11 @@ on_status(struct pw_redis *r, redisReply *reply, void *arg)
 		return;
 	}
 	if (reply->type == REDIS_REPLY_ERROR) {
-		retry_later(job, "status write", reply->str);
+		/* Scripts flushed: redis.c sends the next one whole, so at once. */
+		if (strncmp(reply->str, "NOSCRIPT", 8) == 0)
+			job_step(job);
+		else
+			retry_later(job, "status write", reply->str);
 		return;
 	}
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
@@ -542,21 +546,153 @@ on_acked(void *arg, int status)
 	job_free(job);
 }
 
+/*
+ * Status writes asked for in one turn of the loop go out together, as one
+ * script (pw_status_batch_script): each keeps its own answer, and a write
+ * is still asked for only when its step is due.  Copied, since the job may
+ * change before the turn ends.
+ */
 static int
 send_status(struct job *job, enum pw_status_kind kind)
 {
+	struct pw_worker *w = job->w;
 	struct pw_status_write sw;
+	struct status_req *q;
+	size_t strings = 0, off;
+	char *p;
+	int i;
 
-	pw_status_build(&sw, job->w->cfg->status_scheme, kind, job->key,
-	    job->w->cfg->worker_id, job->error, job->records, (long long)time(NULL));
+	if (!pw_redis_ready(pw_queue_cmd(w->queue)))
+		return -1;
+	pw_status_build(&sw, w->cfg->status_scheme, kind, job->key, w->cfg->worker_id,
+	    job->error, job->records, (long long)time(NULL));
 	if (kind == PW_STATUS_PROCESSING)
 		pw_status_add(&sw, "first_started_at", job->first_started_at);
 	if (kind == PW_STATUS_DONE && job->committed) {
 		pw_status_add(&sw, "delta_table", job->batch->spec.table);
 		pw_status_add_number(&sw, "delta_version", (long long)job->delta_version);
 	}
-	return pw_redis_command(pw_queue_cmd(job->w->queue), on_status, job, 0,
-	    sw.argc, sw.argv, sw.argvlen);
+	for (i = 3; i < sw.argc; i++)		/* past EVAL, the script and "1" */
+		strings += sw.argvlen[i] + 1;
+	q = pw_xmalloc(sizeof *q + (size_t)(sw.argc - 3) * (sizeof *q->argvlen +
+	    sizeof *q->argv) + strings);
+	q->job = job;
+	q->argc = sw.argc - 3;
+	q->argvlen = (size_t *)(q + 1);
+	q->argv = (const char **)(q->argvlen + q->argc);
+	p = (char *)(q->argv + q->argc);
+	for (i = 0, off = 0; i < q->argc; i++) {
+		memcpy(p + off, sw.argv[3 + i], sw.argvlen[3 + i]);
+		p[off + sw.argvlen[3 + i]] = '\0';
+		q->argv[i] = p + off;
+		q->argvlen[i] = sw.argvlen[3 + i];
+		off += sw.argvlen[3 + i] + 1;
+	}
+	TAILQ_INSERT_TAIL(&w->statuses, q, link);
+	if (w->n_statuses++ == 0)
+		event_active(w->status_ev, EV_TIMEOUT, 0);
+	return 0;
+}
+
+#define STATUS_BATCH_MAX 512	/* keys per script: Redis runs it in one go */
+
+struct status_batch {
+	size_t n;
+	struct job *jobs[];
+};
+
+static void
+on_statuses(struct pw_redis *r, redisReply *reply, void *arg)
+{
+	static char odd[] = "unexpected reply to the status script";
+	struct status_batch *b = arg;
+	redisReply err = { .type = REDIS_REPLY_ERROR, .str = odd, .len = sizeof odd - 1 };
+	bool each = reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == b->n;
+	size_t i;
+
+	if (reply != NULL && reply->type != REDIS_REPLY_ERROR && !each)
+		reply = &err;
+	for (i = 0; i < b->n; i++)
+		on_status(r, each ? reply->element[i] : reply, b->jobs[i]);
+	free(b);
+}
+
+static void
+send_status_batch(struct pw_worker *w)
+{
+	size_t n = w->n_statuses < STATUS_BATCH_MAX ? w->n_statuses : STATUS_BATCH_MAX;
+	size_t i, argc = 3 + n, k;
+	struct status_batch *b = pw_xmalloc(sizeof *b + n * sizeof b->jobs[0]);
+	struct status_req *q;
+	const char **argv;
+	size_t *argvlen;
+	char (*counts)[12], numkeys[24];
+	int j, rc;
+
+	i = 0;
+	TAILQ_FOREACH(q, &w->statuses, link) {
+		if (i++ == n)
+			break;
+		argc += (size_t)q->argc;	/* its key moves to KEYS, its count is added */
+	}
+	argv = pw_xcalloc(argc, sizeof *argv);
+	argvlen = pw_xcalloc(argc, sizeof *argvlen);
+	counts = pw_xcalloc(n, sizeof *counts);
+	snprintf(numkeys, sizeof numkeys, "%zu", n);
+	argv[0] = "EVAL";
+	argv[1] = pw_status_batch_script;
+	argv[2] = numkeys;
+	k = 3 + n;
+	for (i = 0, q = TAILQ_FIRST(&w->statuses); i < n; i++, q = TAILQ_NEXT(q, link)) {
+		b->jobs[i] = q->job;
+		argv[3 + i] = q->argv[0];
+		argvlen[3 + i] = q->argvlen[0];
+		snprintf(counts[i], sizeof counts[i], "%d", q->argc - 2);
+		argv[k] = counts[i];
+		argvlen[k++] = strlen(counts[i]);
+		for (j = 1; j < q->argc; j++) {
+			argv[k] = q->argv[j];
+			argvlen[k++] = q->argvlen[j];
+		}
+	}
+	for (i = 0; i < 3; i++)
+		argvlen[i] = strlen(argv[i]);
+	b->n = n;
+	rc = pw_redis_command(pw_queue_cmd(w->queue), on_statuses, b, 0, (int)argc, argv,
+	    argvlen);
+	free(argv);
+	free(argvlen);
+	free(counts);
+	for (i = 0; i < n; i++) {
+		q = TAILQ_FIRST(&w->statuses);
+		TAILQ_REMOVE(&w->statuses, q, link);
+		w->n_statuses--;
+		free(q);
+	}
+	if (rc != 0)
+		on_statuses(NULL, NULL, b);	/* as a lost connection: the jobs park */
+}
+
+void
+job_send_statuses(struct pw_worker *w)
+{
+	while (!TAILQ_EMPTY(&w->statuses))
+		send_status_batch(w);
+}
+
+void
+job_drop_statuses(struct pw_worker *w)
+{
+	struct status_req *q;
+
+	while ((q = TAILQ_FIRST(&w->statuses)) != NULL) {
+		struct job *job = q->job;
+
+		TAILQ_REMOVE(&w->statuses, q, link);
+		w->n_statuses--;
+		free(q);
+		on_status(NULL, NULL, job);
+	}
 }
 
 /* Send the current state's command, or park until Redis is back. */

@@ -8,6 +8,10 @@
  * came back short.  Reconcile replies are only trusted while no LREM is in
  * flight on the other connection, so a stale snapshot can never resurrect
  * an id that was just acknowledged.
+ *
+ * Acknowledgements asked for in one turn of the loop go out together, one
+ * script of LREMs (a group commit finishes a thousand files at once); each
+ * is still asked for only after its file's final status is written.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +22,14 @@
 #include "portada/status.h"
 
 #define BATCH_MAX 256
+#define ACK_BATCH_MAX 1024	/* ids per acknowledging script */
+
+/* Oldest first, so each LREM finds its id near the head of the list. */
+static const char ack_script[] =
+    "for i = 1, #ARGV do\n"
+    "  redis.call('LREM', KEYS[1], 1, ARGV[i])\n"
+    "end\n"
+    "return #ARGV\n";
 
 static const char batch_script[] =
     "local r = {}\n"
@@ -81,8 +93,12 @@ struct deferred_ack {
 
 struct ack {
 	struct pw_queue *q;
-	void (*fn)(void *, int);
-	void *arg;
+	size_t n;
+	struct {
+		const char *id;
+		void (*fn)(void *, int);
+		void *arg;
+	} who[];
 };
 
 struct requeue {
@@ -107,7 +123,9 @@ struct pw_queue {
 	bool queue_empty;		/* the last batch came back short */
 	unsigned batch_asked;		/* ids the batch in flight asked for */
 	unsigned acks_inflight;
-	STAILQ_HEAD(, deferred_ack) deferred;
+	STAILQ_HEAD(, deferred_ack) deferred;	/* acks not sent yet, in order */
+	unsigned n_deferred;
+	struct event *ack_ev;		/* sends the acks of this turn */
 	struct event *reconcile_ev;	/* periodic */
 	struct event *kick_ev;		/* fetch_next() outside callbacks */
 	struct event *unblock_failed_ev;
@@ -119,6 +137,7 @@ static void send_deferred_acks(struct pw_queue *q);
 static void fetch_failed(struct pw_queue *q, const char *why);
 static void on_kick(evutil_socket_t fd, short what, void *arg);
 static void on_unblock_failed(evutil_socket_t fd, short what, void *arg);
+static void on_ack_due(evutil_socket_t fd, short what, void *arg);
 
 static bool
 blmove_mode(const struct pw_queue *q)
@@ -231,7 +250,11 @@ on_batch(struct pw_redis *r, redisReply *reply, void *arg)
 			take_string(q, reply->element[i], false);
 		n = reply->elements;
 	} else if (reply->type == REDIS_REPLY_ERROR) {
-		fetch_failed(q, reply->str);
+		/* Scripts flushed: the next batch is sent whole, so at once. */
+		if (strncmp(reply->str, "NOSCRIPT", 8) == 0)
+			event_active(q->kick_ev, EV_TIMEOUT, 0);
+		else
+			fetch_failed(q, reply->str);
 		return;
 	}
 	q->fetch_errors = 0;
@@ -484,8 +507,9 @@ pw_queue_create(struct event_base *base, const struct pw_config *cfg,
 	q->reconcile_ev = event_new(base, -1, EV_PERSIST, on_reconcile_timer, q);
 	q->unblock_failed_ev = event_new(base, -1, 0, on_unblock_failed, q);
 	q->backoff_ev = evtimer_new(base, on_kick, q);
+	q->ack_ev = event_new(base, -1, 0, on_ack_due, q);
 	if (q->kick_ev == NULL || q->reconcile_ev == NULL || q->unblock_failed_ev == NULL ||
-	    q->backoff_ev == NULL)
+	    q->backoff_ev == NULL || q->ack_ev == NULL)
 		pw_fatal("out of memory creating queue events");
 	return q;
 }
@@ -540,27 +564,70 @@ on_ack(struct pw_redis *r, redisReply *reply, void *arg)
 	/* An error reply (LOADING, BUSY...) comes on a live connection: 1, retry later. */
 	int status = reply == NULL ? -1 : reply->type == REDIS_REPLY_INTEGER ? 0 :
 	    reply->type == REDIS_REPLY_ERROR ? 1 : -1;
+	size_t i;
 
 	(void)r;
+	q->acks_inflight--;
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+	    strncmp(reply->str, "NOSCRIPT", 8) == 0) {
+		/* Scripts flushed: the next call is sent whole, so again at once, in order. */
+		for (i = a->n; i-- > 0; ) {
+			struct deferred_ack *d = pw_xmalloc(sizeof *d);
+
+			d->id = a->who[i].id;
+			d->fn = a->who[i].fn;
+			d->arg = a->who[i].arg;
+			STAILQ_INSERT_HEAD(&q->deferred, d, link);
+			q->n_deferred++;
+		}
+		free(a);
+		event_active(q->ack_ev, EV_TIMEOUT, 0);
+		return;
+	}
 	if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
 		log_error(NULL, "ack-failed", "LREM %s: %s", q->processing_key, reply->str);
-	q->acks_inflight--;
-	a->fn(a->arg, status);
+	for (i = 0; i < a->n; i++)
+		a->who[i].fn(a->who[i].arg, status);
 	free(a);
 	if (q->acks_inflight == 0 && q->reconcile_wanted)
 		event_active(q->kick_ev, EV_TIMEOUT, 0);
 }
 
+/* Up to ACK_BATCH_MAX waiting acks in one script; -1 if it was not sent. */
 static int
-send_ack(struct pw_queue *q, const char *id, void (*fn)(void *, int), void *arg)
+send_acks(struct pw_queue *q)
 {
-	const char *argv[] = { "LREM", q->processing_key, "1", id };
-	struct ack *a = pw_xmalloc(sizeof *a);
+	size_t n = q->n_deferred < ACK_BATCH_MAX ? q->n_deferred : ACK_BATCH_MAX;
+	const char **argv = pw_xcalloc(n + 4, sizeof *argv);
+	struct ack *a = pw_xmalloc(sizeof *a + n * sizeof a->who[0]);
+	struct deferred_ack *d = STAILQ_FIRST(&q->deferred);
+	size_t i;
+	int rc;
 
+	argv[0] = "EVAL";
+	argv[1] = ack_script;
+	argv[2] = "1";
+	argv[3] = q->processing_key;
 	a->q = q;
-	a->fn = fn;
-	a->arg = arg;
-	if (pw_redis_command(q->cmd, on_ack, a, 0, 4, argv, NULL) != 0) {
+	a->n = n;
+	for (i = 0; i < n; i++, d = STAILQ_NEXT(d, link)) {
+		argv[4 + i] = d->id;
+		a->who[i].id = d->id;
+		a->who[i].fn = d->fn;
+		a->who[i].arg = d->arg;
+	}
+	rc = pw_redis_command(q->cmd, on_ack, a, 0, (int)(n + 4), argv, NULL);
+	free(argv);
+	/* Sent or not, these leave the list: each caller hears of it. */
+	for (i = 0; i < n; i++) {
+		d = STAILQ_FIRST(&q->deferred);
+		STAILQ_REMOVE_HEAD(&q->deferred, link);
+		q->n_deferred--;
+		free(d);
+	}
+	if (rc != 0) {
+		for (i = 0; i < n; i++)
+			a->who[i].fn(a->who[i].arg, -1);
 		free(a);
 		return -1;
 	}
@@ -568,36 +635,44 @@ send_ack(struct pw_queue *q, const char *id, void (*fn)(void *, int), void *arg)
 	return 0;
 }
 
+/* Not while a reconcile is in flight: its snapshot must not be stale. */
 static void
 send_deferred_acks(struct pw_queue *q)
 {
-	struct deferred_ack *d;
+	while (!STAILQ_EMPTY(&q->deferred))
+		(void)send_acks(q);
+}
 
-	while ((d = STAILQ_FIRST(&q->deferred)) != NULL) {
-		STAILQ_REMOVE_HEAD(&q->deferred, link);
-		if (send_ack(q, d->id, d->fn, d->arg) != 0)
-			d->fn(d->arg, -1);
-		free(d);
-	}
+static void
+on_ack_due(evutil_socket_t fd, short what, void *arg)
+{
+	struct pw_queue *q = arg;
+
+	(void)fd;
+	(void)what;
+	if (q->fetching != FETCH_RECONCILE)
+		send_deferred_acks(q);
 }
 
 int
 pw_queue_ack(struct pw_queue *q, const char *id, void (*fn)(void *, int), void *arg)
 {
+	struct deferred_ack *d;
+
 	if (!blmove_mode(q))
 		return 1;
 	if (!pw_redis_ready(q->cmd))
 		return -1;
-	if (q->fetching == FETCH_RECONCILE) {
-		struct deferred_ack *d = pw_xmalloc(sizeof *d);
-
-		d->id = id;
-		d->fn = fn;
-		d->arg = arg;
-		STAILQ_INSERT_TAIL(&q->deferred, d, link);
-		return 0;
-	}
-	return send_ack(q, id, fn, arg);
+	d = pw_xmalloc(sizeof *d);
+	d->id = id;
+	d->fn = fn;
+	d->arg = arg;
+	STAILQ_INSERT_TAIL(&q->deferred, d, link);
+	q->n_deferred++;
+	/* Activated from a callback, it runs later in this turn, after the others. */
+	if (q->fetching != FETCH_RECONCILE)
+		event_active(q->ack_ev, EV_TIMEOUT, 0);
+	return 0;
 }
 
 static void
@@ -723,6 +798,7 @@ pw_queue_destroy(struct pw_queue *q)
 		d->fn(d->arg, -1);
 		free(d);
 	}
+	event_free(q->ack_ev);
 	event_free(q->kick_ev);
 	event_free(q->reconcile_ev);
 	event_free(q->unblock_failed_ev);

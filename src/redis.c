@@ -7,6 +7,13 @@
  * IDLE with the next backoff; CLOSED is final.  Every command carries a
  * deadline; a watchdog drops the connection when the oldest one passes,
  * because replies arrive in order and a late head means a stuck peer.
+ *
+ * A script is sent whole (EVAL) the first time on a connection and by its
+ * SHA1 (EVALSHA) after that: the body was most of the bytes of every status
+ * write, and Redis hashed it again at every call.  The EVAL is pipelined
+ * before any EVALSHA that relies on it; a new connection starts over, and a
+ * NOSCRIPT answer (SCRIPT FLUSH) makes the next call an EVAL again, so the
+ * caller's usual retry of an error reply heals it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +22,7 @@
 
 #include <async.h>
 #include <adapters/libevent.h>
+#include <openssl/evp.h>
 
 #include "portada/log.h"
 #include "portada/redis.h"
@@ -22,6 +30,8 @@
 #define BACKOFF_FIRST 0.1	/* seconds */
 #define BACKOFF_MAX 5.0
 #define WATCHDOG_PERIOD 0.25
+#define SCRIPTS_MAX 8		/* distinct scripts sent by SHA1; more go whole */
+#define ARGV_STACK 32
 
 enum conn_state {
 	CONN_IDLE,
@@ -40,6 +50,14 @@ struct pending {
 };
 
 TAILQ_HEAD(pending_list, pending);
+
+/* A script body this connection knows by its SHA1. */
+struct script {
+	char *body;		/* a copy: a caller's buffer may change */
+	size_t len;
+	char sha[41];
+	bool loaded;		/* sent whole on this connection */
+};
 
 struct pw_redis {
 	struct event_base *base;
@@ -62,6 +80,8 @@ struct pw_redis {
 	bool drop_wanted;
 	bool announced;			/* ready() was called, down() is owed */
 	long long client_id;		/* CLIENT ID of this connection, or -1 */
+	struct script scripts[SCRIPTS_MAX];
+	unsigned n_scripts;
 
 	struct event *retry_ev;		/* backoff, then connect */
 	struct event *connect_ev;	/* connect timeout */
@@ -70,6 +90,7 @@ struct pw_redis {
 };
 
 static void conn_connect(struct pw_redis *r);
+static void forget_scripts(struct pw_redis *r);
 static void conn_failed(struct pw_redis *r, const char *why);
 static void arm_watchdog(struct pw_redis *r);
 
@@ -164,6 +185,9 @@ on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 	(void)ac;
 	TAILQ_REMOVE(&r->pending, p, link);
 	r->n_pending--;
+	if (reply != NULL && ((redisReply *)reply)->type == REDIS_REPLY_ERROR &&
+	    strncmp(((redisReply *)reply)->str, "NOSCRIPT", 8) == 0)
+		forget_scripts(r);
 	if (reply == NULL && r->state == CONN_READY)
 		r->state = CONN_HANDSHAKE;	/* going away: refuse new commands */
 	r->dispatching++;
@@ -172,11 +196,102 @@ on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 	free(p);
 }
 
+/* The server may have lost every script (a new connection, SCRIPT FLUSH). */
+static void
+forget_scripts(struct pw_redis *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->n_scripts; i++)
+		r->scripts[i].loaded = false;
+}
+
+/* The script entry for body, added if there is room; NULL if there is none. */
+static struct script *
+find_script(struct pw_redis *r, const char *body, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned i, mdlen = 0;
+	struct script *sc;
+
+	for (i = 0; i < r->n_scripts; i++) {
+		sc = &r->scripts[i];
+		if (sc->len == len && memcmp(sc->body, body, len) == 0)
+			return sc;
+	}
+	if (r->n_scripts == SCRIPTS_MAX ||
+	    EVP_Digest(body, len, md, &mdlen, EVP_sha1(), NULL) != 1 || mdlen != 20)
+		return NULL;
+	sc = &r->scripts[r->n_scripts++];
+	sc->body = pw_xmalloc(len + 1);
+	memcpy(sc->body, body, len);
+	sc->body[len] = '\0';
+	sc->len = len;
+	for (i = 0; i < 20; i++) {
+		sc->sha[2 * i] = hex[md[i] >> 4];
+		sc->sha[2 * i + 1] = hex[md[i] & 15];
+	}
+	sc->sha[40] = '\0';
+	sc->loaded = false;
+	return sc;
+}
+
+/*
+ * EVAL <body> ... becomes EVALSHA <sha1> ... once the body was sent whole
+ * on this connection.  *argv and *argvlen are replaced by copies in
+ * argv_buf/len_buf (or heap copies the caller frees when they differ).
+ */
+static void
+script_by_sha(struct pw_redis *r, int argc, const char ***argv, const size_t **argvlen,
+    const char **argv_buf, size_t *len_buf, const char ***heap_argv, size_t **heap_len)
+{
+	const char **av;
+	size_t *al, body_len;
+	struct script *sc;
+	int i;
+
+	*heap_argv = NULL;
+	*heap_len = NULL;
+	if (argc < 3 || strcmp((*argv)[0], "EVAL") != 0)
+		return;
+	body_len = *argvlen != NULL ? (*argvlen)[1] : strlen((*argv)[1]);
+	sc = find_script(r, (*argv)[1], body_len);
+	if (sc == NULL)
+		return;
+	if (!sc->loaded) {
+		sc->loaded = true;	/* this EVAL loads it before what follows */
+		return;
+	}
+	if (argc <= ARGV_STACK) {
+		av = argv_buf;
+		al = len_buf;
+	} else {
+		av = *heap_argv = pw_xcalloc((size_t)argc, sizeof *av);
+		al = *heap_len = pw_xcalloc((size_t)argc, sizeof *al);
+	}
+	for (i = 0; i < argc; i++) {
+		av[i] = (*argv)[i];
+		al[i] = *argvlen != NULL ? (*argvlen)[i] : strlen((*argv)[i]);
+	}
+	av[0] = "EVALSHA";
+	al[0] = 7;
+	av[1] = sc->sha;
+	al[1] = 40;
+	*argv = av;
+	*argvlen = al;
+}
+
 static int
 send_command(struct pw_redis *r, pw_redis_reply_fn fn, void *arg, double extra_wait,
     int argc, const char **argv, const size_t *argvlen)
 {
+	const char *argv_buf[ARGV_STACK], **heap_argv;
+	size_t len_buf[ARGV_STACK], *heap_len;
 	struct pending *p = pw_xcalloc(1, sizeof *p);
+	int rc;
+
+	script_by_sha(r, argc, &argv, &argvlen, argv_buf, len_buf, &heap_argv, &heap_len);
 
 	p->r = r;
 	p->fn = fn;
@@ -184,7 +299,10 @@ send_command(struct pw_redis *r, pw_redis_reply_fn fn, void *arg, double extra_w
 	p->deadline = now_seconds() + r->cfg->command_timeout + extra_wait;
 	TAILQ_INSERT_TAIL(&r->pending, p, link);
 	r->n_pending++;
-	if (redisAsyncCommandArgv(r->ac, on_reply, p, argc, argv, argvlen) != REDIS_OK) {
+	rc = redisAsyncCommandArgv(r->ac, on_reply, p, argc, argv, argvlen);
+	free(heap_argv);
+	free(heap_len);
+	if (rc != REDIS_OK) {
 		TAILQ_REMOVE(&r->pending, p, link);
 		r->n_pending--;
 		free(p);
@@ -310,6 +428,7 @@ on_connect(const redisAsyncContext *ac, int status)
 	}
 	evtimer_del(r->connect_ev);
 	r->state = CONN_HANDSHAKE;
+	forget_scripts(r);
 	/* Pipelined: each fails on its own; READY comes with the last reply. */
 	if (r->cfg->redis.password != NULL) {
 		int n = 0;
@@ -493,6 +612,8 @@ pw_redis_close(struct pw_redis *r)
 void
 pw_redis_destroy(struct pw_redis *r)
 {
+	unsigned i;
+
 	if (r == NULL)
 		return;
 	r->state = CONN_CLOSED;
@@ -503,5 +624,7 @@ pw_redis_destroy(struct pw_redis *r)
 	event_free(r->connect_ev);
 	event_free(r->watchdog_ev);
 	event_free(r->drop_ev);
+	for (i = 0; i < r->n_scripts; i++)
+		free(r->scripts[i].body);
 	free(r);
 }

@@ -1,6 +1,7 @@
 /*
- * status: status values per scheme and the one Lua script that writes
- * them.  Pure code; job.c sends what pw_status_build() prepares.
+ * status: status values per scheme and the Lua scripts that write them
+ * (one key, or many at once).  Pure code; job.c sends what
+ * pw_status_build() prepares.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,27 @@ const char pw_status_script[] =
     "if ARGV[1] ~= '' then redis.call('HDEL', KEYS[1], ARGV[1]) end\n"
     "redis.call('HSET', KEYS[1], unpack(ARGV, 2))\n"
     "return 1\n";
+
+/*
+ * Many writes in one call: for each key, ARGV holds the number n of field
+ * and value arguments, the field to delete (or ''), then those n; the
+ * answer has each key's 0 or 1 as above.  One call per key cost Redis more
+ * in calling the script than in the writes it makes.
+ */
+const char pw_status_batch_script[] =
+    "local r, j = {}, 1\n"
+    "for i = 1, #KEYS do\n"
+    "  local n = tonumber(ARGV[j])\n"
+    "  if redis.call('EXISTS', KEYS[i]) == 0 then\n"
+    "    r[i] = 0\n"
+    "  else\n"
+    "    if ARGV[j + 1] ~= '' then redis.call('HDEL', KEYS[i], ARGV[j + 1]) end\n"
+    "    redis.call('HSET', KEYS[i], unpack(ARGV, j + 2, j + 1 + n))\n"
+    "    r[i] = 1\n"
+    "  end\n"
+    "  j = j + 2 + n\n"
+    "end\n"
+    "return r\n";
 
 const char *
 pw_status_value(enum pw_status_scheme scheme, enum pw_status_kind kind)

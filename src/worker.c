@@ -238,6 +238,8 @@ on_requeued(void *arg, long long moved)
 static void
 send_requeue(struct pw_worker *w)
 {
+	/* A final status still waiting goes first: the requeue then drops its id. */
+	job_send_statuses(w);
 	if (pw_queue_requeue(w->queue, (const char *const *)w->leftover,
 	    w->n_leftover, on_requeued, w) != 0)
 		log_info(NULL, "requeue-wait", "waiting up to %ds for Redis to put "
@@ -460,6 +462,30 @@ worker_fatal(struct pw_worker *w, const struct pw_error *err)
 /* --- run ------------------------------------------------------------------ */
 
 static void
+on_log_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	pw_log_flush();
+}
+
+static void
+on_statuses(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	job_send_statuses(arg);
+}
+
+/* Activated from a callback, it runs in the same turn, after the others. */
+static void
+log_wake(void *arg)
+{
+	event_active(((struct pw_worker *)arg)->log_ev, EV_TIMEOUT, 0);
+}
+
+static void
 worker_init(struct pw_worker *w, const struct pw_config *cfg)
 {
 	static const struct pw_queue_events events = {
@@ -487,9 +513,14 @@ worker_init(struct pw_worker *w, const struct pw_config *cfg)
 	w->drain_ev = evtimer_new(w->base, on_drain_timeout, w);
 	w->giveup_ev = evtimer_new(w->base, on_giveup, w);
 	w->fatal_ev = evtimer_new(w->base, on_fatal, w);
+	w->log_ev = event_new(w->base, -1, 0, on_log_flush, w);
+	TAILQ_INIT(&w->statuses);
+	w->status_ev = event_new(w->base, -1, 0, on_statuses, w);
 	if (w->sigterm_ev == NULL || w->sigint_ev == NULL || w->drain_ev == NULL ||
-	    w->giveup_ev == NULL || w->fatal_ev == NULL)
+	    w->giveup_ev == NULL || w->fatal_ev == NULL || w->log_ev == NULL ||
+	    w->status_ev == NULL)
 		pw_fatal("cannot create the worker's events");
+	pw_log_defer(log_wake, w);
 }
 
 static void
@@ -501,6 +532,7 @@ worker_finish(struct pw_worker *w)
 	heartbeat_stop(w);
 	ops_stop(w);
 	cancel_all(w);
+	job_drop_statuses(w);
 	/* Frees the connections: owed replies arrive as NULL and free their jobs. */
 	pw_queue_destroy(w->queue);
 	pw_source_destroy(w->source);
@@ -512,6 +544,9 @@ worker_finish(struct pw_worker *w)
 	event_free(w->sigint_ev);
 	event_free(w->drain_ev);
 	event_free(w->giveup_ev);
+	event_free(w->status_ev);
+	pw_log_defer(NULL, NULL);
+	event_free(w->log_ev);
 	free(w->buckets);
 	while (w->n_leftover > 0)
 		free(w->leftover[--w->n_leftover]);

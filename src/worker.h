@@ -103,6 +103,18 @@ struct job {
 
 TAILQ_HEAD(job_list, job);
 
+/* A job's status write, copied, waiting to go out with the others of its turn. */
+struct status_req {
+	TAILQ_ENTRY(status_req) link;
+	struct job *job;
+	int argc;			/* key, field to delete, then field/value pairs */
+	const char **argv;		/* into buf */
+	size_t *argvlen;
+	char *buf;
+};
+
+TAILQ_HEAD(status_list, status_req);
+
 /*
  * A batch that is due: its uploads and their data files (finishing in the
  * store, or durable), committed as one version in the order sealed.
@@ -197,6 +209,10 @@ struct pw_worker {
 	struct job_list waiting;	/* paused for a stream slot, in order */
 	bool waking;			/* in batch.c's wake() */
 	struct event *fatal_ev;		/* a table failed: stop, requeue, exit 1 */
+	struct event *log_ev;		/* writes the log lines of this turn */
+	struct status_list statuses;	/* status writes of this turn, not sent yet */
+	unsigned n_statuses;
+	struct event *status_ev;	/* sends them, as one script */
 	bool fetch_closed;		/* draining: no pop in flight any more */
 	bool drain_expired;		/* the drain timeout passed */
 	bool failed;			/* the lake failed: exit 1 */
@@ -212,6 +228,10 @@ struct pw_worker {
 
 /* job.c */
 void job_start(struct pw_worker *w, const char *id, bool recovered);
+/* Send the status writes queued this turn (also before a requeue). */
+void job_send_statuses(struct pw_worker *w);
+/* Stopping: statuses never sent are answered as a lost connection. */
+void job_drop_statuses(struct pw_worker *w);
 void job_step(struct job *job);
 void job_cancel(struct job *job);
 

@@ -40,6 +40,14 @@ void pw_log(enum pw_log_level level, const char *file_id, const char *event,
  */
 void pw_log_status(const char *line);
 
+/*
+ * Hold info and debug lines until pw_log_flush(); wake(arg) is called when
+ * the first one waits (the worker flushes once per turn of its loop).
+ * NULL writes every line at once again, after flushing.
+ */
+void pw_log_defer(void (*wake)(void *), void *arg);
+void pw_log_flush(void);
+
 /* Log at error level and exit(1): only for failures at start-up. */
 void pw_fatal(const char *fmt, ...) PW_PRINTF(1, 2) __attribute__((noreturn));
 

@@ -33,6 +33,8 @@ bool pw_status_is_final(enum pw_status_scheme scheme, const char *value);
  * It returns 1 if written, 0 if the hash does not exist.
  */
 extern const char pw_status_script[];
+/* The same for many keys at once: see status.c for its arguments. */
+extern const char pw_status_batch_script[];
 
 struct pw_status_write {
 	const char *argv[20];

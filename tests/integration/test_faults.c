@@ -346,6 +346,46 @@ START_TEST(handshake_failure_backs_off)
 }
 END_TEST
 
+/*
+ * Scripts are sent by SHA1 once a connection has sent them whole.  SCRIPT
+ * FLUSH under a running worker answers NOSCRIPT to the batches, status
+ * writes and acknowledgements in flight: each is sent whole again at once,
+ * and every file still ends done exactly once.
+ */
+START_TEST(scripts_flushed_midway)
+{
+	enum { N = 2000 };
+	char **ids = h_ids("sf", N);
+	const char *paths[N_FILES];
+	struct h_worker w;
+	unsigned flushes = 0;
+	double deadline;
+
+	h_write_load_files(paths, N_FILES, 150, 25);
+	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "sf");
+	h_worker_start(&w, "sf", "--exit-when-idle", "--max-inflight", "50", NULL);
+	ck_assert_msg(h_worker_wait_event(&w, "done", 100, 60), "no progress");
+	deadline = h_now() + 90 * h_slow();
+	while (h_worker_running(&w) && h_now() < deadline) {
+		h_ok("SCRIPT FLUSH");
+		flushes++;
+		h_sleep(0.03);
+	}
+	ck_assert_int_eq(h_worker_wait(&w, 30), 0);
+	printf("scripts_flushed_midway: %u flushes\n", flushes);
+	ck_assert_uint_ge(flushes, 3);
+	h_assert_all_status(ids, N, "2");
+	h_assert_lists_empty("sf");
+	check_exactly_once(w.log, ids, N);
+	/* Healed at once: no backoff, no warning. */
+	ck_assert_uint_eq(h_worker_events(&w, "redis-error"), 0);
+	ck_assert_uint_eq(h_worker_events(&w, "fetch-failed"), 0);
+	ck_assert_uint_eq(h_worker_events(&w, "ack-failed"), 0);
+	h_free_paths(paths, N_FILES);
+	h_strv_free(ids, N);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -362,6 +402,7 @@ main(void)
 	tcase_add_test(tc, fetch_error_backs_off);
 	tcase_add_test(tc, reconcile_waits_for_slots);
 	tcase_add_test(tc, handshake_failure_backs_off);
+	tcase_add_test(tc, scripts_flushed_midway);
 	suite_add_tcase(s, tc);
 	return h_main(s, true);
 }

@@ -154,6 +154,40 @@ START_TEST(two_workers_one_lake)
 END_TEST
 
 /*
+ * Every slot taken by an upload waiting in the open batch: nothing else can
+ * join it, so it commits at once rather than after --commit-interval-ms
+ * (here a minute: waiting for it, 300 uploads in 16 slots would take 19).
+ */
+START_TEST(full_slots_commit_at_once)
+{
+	enum { N = 300 };
+	char **ids = h_ids("fs", N);
+	const char *paths[N_FILES];
+	struct table_view view;
+	struct h_worker w;
+	struct h_log *log;
+	size_t commits;
+
+	h_write_load_files(paths, N_FILES, 2, 3);
+	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "fs");
+	h_worker_start(&w, "fs", "--exit-when-idle", "--commit-interval-ms", "60000",
+	    "--max-inflight", "16", NULL);
+	ck_assert_int_eq(h_worker_wait(&w, 30 * h_slow()), 0);
+	check_table("ship_entries", ids, N, 2, 3, &view);
+	ck_assert_uint_eq(view.rows, sum_expected(N, 2, 3));
+	log = h_log_load(w.log);
+	commits = h_log_count(log, "commit", NULL);
+	printf("full slots: %zu commits of at most 16 uploads\n", commits);
+	ck_assert_uint_ge(commits, N / 16);
+	ck_assert_uint_eq(commits, view.versions);
+	h_log_free(log);
+	h_assert_lists_empty("fs");
+	h_free_paths(paths, N_FILES);
+	h_strv_free(ids, N);
+}
+END_TEST
+
+/*
  * SIGKILL at random moments while 2,000 uploads go through, restarting
  * each time: at the end every upload is in the table exactly once and
  * every status is final.
@@ -519,6 +553,7 @@ main(void)
 	TCase *tc = h_tcase("tables", false);
 
 	tcase_add_test(tc, two_workers_one_lake);
+	tcase_add_test(tc, full_slots_commit_at_once);
 	tcase_add_test(tc, kill_loop);
 	tcase_add_test(tc, redis_rollback);
 	tcase_add_test(tc, lake_failure);
