@@ -292,7 +292,7 @@ class Suite:
             out(f"  redis-benchmark ceiling, {mode} mix {'':9}{c['files_per_s']:10.0f}"
                 f"   ({', '.join(f'{k} {v:.0f}/s' for k, v in c['rps'].items())})")
             c2 = res["ceiling"][mode + "_as_sent"]
-            out(f"  ceiling, {mode} mix as the worker sends it (status via EVAL) "
+            out(f"  ceiling, {mode} mix as the worker sends it (batched scripts) "
                 f"{c2['files_per_s']:.0f} files/s")
         for mode in ("blmove", "blpop"):
             w = res[f"worker_{mode}"]["files_per_s"]
@@ -320,9 +320,13 @@ class Suite:
         redis-benchmark on the same server; files/s = 1 / sum(1 / rps)."""
         n = 20000 if self.quick else 200000
         r = self.srv.r
-        status = open(os.path.join(self.a.top, "src", "status.c")).read()
-        script = re.search(r'pw_status_script\[\] =\s*((?:"[^"]*"\s*)+);', status).group(1)
-        script = "".join(re.findall(r'"([^"]*)"', script)).encode().decode("unicode_escape")
+        def c_string(path, name):
+            text = open(os.path.join(self.a.top, "src", path)).read()
+            lit = re.search(name + r'\[\] =\s*((?:"[^"]*"\s*)+);', text).group(1)
+            return "".join(re.findall(r'"([^"]*)"', lit)).encode().decode("unicode_escape")
+        status_batch = c_string("status.c", "pw_status_batch_script")
+        fetch_batch = c_string("queue.c", "batch_script")
+        ack_batch = c_string("queue.c", "ack_script")
         fid = "5f0c6f7e-1d0e-4f4e-9c1a-7f6b1e8d2c3a"
         now = str(int(time.time()))
 
@@ -341,39 +345,61 @@ class Suite:
             for _ in range(0, m, 10000):
                 r.rpush("files:all", *([fid] * 10000))
                 r.rpush("files:processing:bench", *([fid] * 10000))
+            # The worker's scripts go by SHA1 after their first call.
+            return {k: r.script_load(v) for k, v in
+                    (("status", status_batch), ("fetch", fetch_batch), ("ack", ack_batch))}
 
         hkey = "file:__rand_int__"
         start = ["status", "1", "worker", "bench", "started_at", now, "first_started_at", now]
         done = ["status", "2", "finished_at", now, "records", "1", "delta_table",
                 "ship_entries", "delta_version", "1"]
+        B = 256         # what one script call of the worker carries (see below)
+        keys = [hkey] * B
+        sha = prepare()
         cmds = {
             "LMOVE": ["LMOVE", "files:all", "files:processing:bench", "LEFT", "RIGHT"],
             "LPOP": ["LPOP", "files:all"],
             "HGETALL": ["HGETALL", hkey],
             "HSET status 1": ["HSET", hkey] + start,
             "HSET status 2": ["HSET", hkey] + done,
-            "EVAL status 1": ["EVAL", script, "1", hkey, "error_message"] + start,
-            "EVAL status 2": ["EVAL", script, "1", hkey, "error_message"] + done,
             "LREM": ["LREM", "files:processing:bench", "1", fid],
+            # As the worker sends them: ids taken 256 at a time by a script
+            # of LMOVEs (here from a list into itself, so it keeps its
+            # length), and the status writes and acknowledgements of one
+            # turn of its loop as one script each: counted in batches of
+            # 256 (a group commit finishes up to 1,000 files at once).
+            "EVALSHA fetch x256": ["EVALSHA", sha["fetch"], "2", "files:all", "files:all", str(B)],
+            "EVALSHA status 1 x256": ["EVALSHA", sha["status"], str(B)] + keys +
+                                     sum(([str(len(start)), "error_message"] + start
+                                          for _ in range(B)), []),
+            "EVALSHA status 2 x256": ["EVALSHA", sha["status"], str(B)] + keys +
+                                     sum(([str(len(done)), "error_message"] + done
+                                          for _ in range(B)), []),
+            "EVALSHA ack x256": ["EVALSHA", sha["ack"], "1", "files:processing:bench"] +
+                                [fid] * B,
         }
+        per_file = {k: (1 / B if "x256" in k else 1) for k in cmds}
         rps = {}
         for name in cmds:
             for _ in range(runs):
                 prepare()
-                rps[name] = max(rps.get(name, 0), self.redis_bench(cmds[name], n))
+                count = max(200, n // B) if "x256" in name else n
+                rps[name] = max(rps.get(name, 0), self.redis_bench(cmds[name], count))
             log(f"queue: redis-benchmark {name}: {rps[name]:.0f}/s")
 
         def mix(names):
-            return {"commands": {k: " ".join(cmds[k]) if not k.startswith("EVAL") else
-                                 "EVAL <src/status.c script> " + " ".join(cmds[k][2:])
+            return {"commands": {k: " ".join(cmds[k][:6]) + (" ..." if len(cmds[k]) > 6 else "")
                                  for k in names},
+                    "calls_per_file": {k: per_file[k] for k in names},
                     "rps": {k: rps[k] for k in names},
-                    "files_per_s": 1 / sum(1 / rps[k] for k in names)}
+                    "files_per_s": 1 / sum(per_file[k] / rps[k] for k in names)}
         return {"requests_per_command": n, "clients": 4, "pipeline": 64, "best_of": runs,
                 "blmove": mix(["LMOVE", "HGETALL", "HSET status 1", "HSET status 2", "LREM"]),
                 "blpop": mix(["LPOP", "HGETALL", "HSET status 1", "HSET status 2"]),
-                "blmove_as_sent": mix(["LMOVE", "HGETALL", "EVAL status 1", "EVAL status 2", "LREM"]),
-                "blpop_as_sent": mix(["LPOP", "HGETALL", "EVAL status 1", "EVAL status 2"])}
+                "blmove_as_sent": mix(["EVALSHA fetch x256", "HGETALL", "EVALSHA status 1 x256",
+                                       "EVALSHA status 2 x256", "EVALSHA ack x256"]),
+                "blpop_as_sent": mix(["LPOP", "HGETALL", "EVALSHA status 1 x256",
+                                      "EVALSHA status 2 x256"])}
 
     # -----------------------------------------------------------------------
     # 2. Conversion throughput
