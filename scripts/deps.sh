@@ -8,7 +8,7 @@
 set -euo pipefail
 
 packages=(gcc pkg-config meson ninja-build libhiredis-dev libevent-dev
-	libjansson-dev libyaml-dev libcurl4-openssl-dev libssl-dev libzstd-dev libsnappy-dev zlib1g-dev
+	libjansson-dev libyaml-dev libcurl4-openssl-dev libzstd-dev libsnappy-dev zlib1g-dev
 	check redis-server redis-tools)
 if [ "${1:-}" = "--test" ]; then
 	packages+=(valgrind)
