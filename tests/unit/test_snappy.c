@@ -1,9 +1,9 @@
 /*
  * Tests for src/snappy.c: everything it writes is read back by a strict
  * decoder written here from format_description.txt, sharing no code with
- * the compressor, and by Google's libsnappy, on inputs that exercise literals of every length form,
- * both copy forms, long and overlapping copies and fragment edges; and
- * repetitive input must actually shrink.
+ * the compressor, and by Google's libsnappy, on inputs that exercise
+ * literals of every length form, both copy forms, long and overlapping
+ * copies and fragment edges; and repetitive input must actually shrink.
  */
 #include <check.h>
 #include <stdint.h>
