@@ -67,7 +67,7 @@ done
 bench_build src/libportada.a
 cc -std=c11 -O3 -g -D_GNU_SOURCE -Wall -Wextra -I"$top/include" \
 	"$top/bench/pq_bench.c" -o "$build/pq_bench" "$build/src/libportada.a" \
-	$(pkg-config --cflags --libs jansson libzstd snappy zlib yaml-0.1) -lm
+	$(pkg-config --cflags --libs jansson libzstd zlib yaml-0.1) -lm
 
 # --- DuckDB: exact versions from bench/package-lock.json, once.
 bench_npm parquet-encode

@@ -7,8 +7,9 @@
 #   ./scripts/deps.sh --bench    also what scripts/bench.sh needs (after --test)
 set -euo pipefail
 
+# libsnappy-dev and check are for the tests, which a default build includes.
 packages=(gcc pkg-config meson ninja-build libhiredis-dev libevent-dev
-	libjansson-dev libyaml-dev libcurl4-openssl-dev libssl-dev libzstd-dev libsnappy-dev zlib1g-dev
+	libjansson-dev libyaml-dev libcurl4-openssl-dev libzstd-dev libsnappy-dev zlib1g-dev
 	check redis-server redis-tools)
 if [ "${1:-}" = "--test" ]; then
 	packages+=(valgrind)

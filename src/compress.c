@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <snappy-c.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include "portada/compress.h"
 #include "portada/error.h"
+#include "portada/snappy.h"
 
 struct pw_compressor {
 	enum pw_pq_codec codec;
@@ -96,7 +96,7 @@ pw_compress_bound(const struct pw_compressor *c, size_t n)
 	case PW_PQ_ZSTD:
 		return ZSTD_compressBound(n);
 	case PW_PQ_SNAPPY:
-		return snappy_max_compressed_length(n);
+		return pw_snappy_bound(n);
 	case PW_PQ_GZIP:
 		/* deflateBound() assumes a zlib header; gzip's is 12 bytes longer. */
 		return n + n / 1000 + 64 + (n >> 12) + (n >> 14) + (n >> 25) + 13 + 18;
@@ -153,10 +153,11 @@ pw_compress(struct pw_compressor *c, const void *src, size_t n, struct pw_buf *o
 		}
 		break;
 	case PW_PQ_SNAPPY:
-		if (snappy_compress(src, n, (char *)dst, &got) != SNAPPY_OK) {
-			pw_error_set(err, "snappy compression failed");
+		if (n > PW_SNAPPY_MAX_INPUT) {
+			pw_error_set(err, "a page of %zu bytes is too big for snappy (4 GiB at most)", n);
 			return -1;
 		}
+		got = pw_snappy_compress(src, n, dst);
 		break;
 	case PW_PQ_GZIP:
 		if (gzip(c, src, n, dst, bound, &got) == -1) {

@@ -14,10 +14,9 @@
 #include <string.h>
 #include <sys/queue.h>
 
-#include <curl/curl.h>
-
 #include "portada/http.h"
 #include "portada/log.h"
+#include "curl_dl.h"
 
 #define CONNECT_TIMEOUT_MS	10000L	/* a host that does not answer: retried by the caller */
 
@@ -130,16 +129,10 @@ struct pw_http *
 pw_http_create(struct event_base *base, unsigned max_connections,
     unsigned max_host_connections, struct pw_error *err)
 {
-	static int global_done;
 	struct pw_http *h;
 
-	if (!global_done) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			pw_error_set(err, "libcurl could not be initialised");
-			return NULL;
-		}
-		global_done = 1;
-	}
+	if (pw_curl_load(err) == -1)
+		return NULL;
 	h = pw_xcalloc(1, sizeof *h);
 	TAILQ_INIT(&h->reqs);
 	h->base = base;

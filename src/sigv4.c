@@ -6,10 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
+#include "portada/sha256.h"
 #include "portada/sigv4.h"
 
 #define SIGN_MAX	((size_t)16 << 20)	/* no request we send comes near */
@@ -29,20 +26,17 @@ to_hex(const unsigned char *p, size_t n, char *out)
 void
 pw_sigv4_sha256_hex(const void *data, size_t n, char out[PW_SIGV4_HEX_SIZE])
 {
-	unsigned char md[SHA256_DIGEST_LENGTH];
+	unsigned char md[PW_SHA256_SIZE];
 
-	SHA256(data, n, md);
+	pw_sha256(data, n, md);
 	to_hex(md, sizeof md, out);
 }
 
 static void
 hmac(const void *key, size_t keylen, const char *msg, size_t n,
-    unsigned char out[SHA256_DIGEST_LENGTH])
+    unsigned char out[PW_SHA256_SIZE])
 {
-	unsigned int len = SHA256_DIGEST_LENGTH;
-
-	if (HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg, n, out, &len) == NULL)
-		abort();	/* only on a broken OpenSSL */
+	pw_hmac_sha256(key, keylen, msg, n, out);
 }
 
 static int
@@ -312,11 +306,11 @@ pw_sigv4_sign(const struct pw_sigv4_creds *creds, const struct pw_sigv4_request 
 out:
 	/* The secret and the keys derived from it do not stay in memory. */
 	if (secret.data != NULL)
-		OPENSSL_cleanse(secret.data, secret.cap);
-	OPENSSL_cleanse(k1, sizeof k1);
-	OPENSSL_cleanse(k2, sizeof k2);
-	OPENSSL_cleanse(k3, sizeof k3);
-	OPENSSL_cleanse(k4, sizeof k4);
+		explicit_bzero(secret.data, secret.cap);
+	explicit_bzero(k1, sizeof k1);
+	explicit_bzero(k2, sizeof k2);
+	explicit_bzero(k3, sizeof k3);
+	explicit_bzero(k4, sizeof k4);
 	pw_buf_finish(&secret);
 	pw_buf_finish(&signed_names);
 	kv_free(q, req->nquery);

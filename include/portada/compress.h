@@ -1,6 +1,6 @@
 /*
  * compress: one page at a time through zstd, snappy or gzip (Debian's
- * libzstd, libsnappy and zlib), for the Parquet encoder.
+ * libzstd and zlib, our own snappy.c), for the Parquet encoder.
  *
  * A compressor keeps its codec state between pages, so a file's thousands
  * of pages share one zstd context or one deflate stream instead of

@@ -60,6 +60,8 @@ struct pw_http_opts {
 	long				 stall_ms;	/* abort after this long without a byte; 0: none */
 };
 
+/* The first call loads libcurl (src/curl_dl.h): NULL with err naming it if
+ * it is missing or older than 7.68. */
 struct pw_http *pw_http_create(struct event_base *base, unsigned max_connections,
     unsigned max_host_connections, struct pw_error *err);
 /* Cancels what is in flight (no done callbacks). */

@@ -1,6 +1,6 @@
 /*
- * sigv4: AWS Signature Version 4 for S3 requests, computed here (OpenSSL's
- * SHA-256 and HMAC) rather than by libcurl 7.88, whose CURLOPT_AWS_SIGV4
+ * sigv4: AWS Signature Version 4 for S3 requests, computed here (SHA-256
+ * and HMAC from sha256.h) rather than by libcurl 7.88, whose CURLOPT_AWS_SIGV4
  * leaves out x-amz-content-sha256 and neither sorts nor encodes the query
  * or the path.  Pure code: no I/O, the time is an argument.
  *
