@@ -22,10 +22,10 @@
 
 #include <async.h>
 #include <adapters/libevent.h>
-#include <openssl/evp.h>
 
 #include "portada/log.h"
 #include "portada/redis.h"
+#include "portada/sha1.h"
 
 #define BACKOFF_FIRST 0.1	/* seconds */
 #define BACKOFF_MAX 5.0
@@ -211,8 +211,8 @@ static struct script *
 find_script(struct pw_redis *r, const char *body, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned i, mdlen = 0;
+	unsigned char md[PW_SHA1_SIZE];
+	unsigned i;
 	struct script *sc;
 
 	for (i = 0; i < r->n_scripts; i++) {
@@ -220,9 +220,9 @@ find_script(struct pw_redis *r, const char *body, size_t len)
 		if (sc->len == len && memcmp(sc->body, body, len) == 0)
 			return sc;
 	}
-	if (r->n_scripts == SCRIPTS_MAX ||
-	    EVP_Digest(body, len, md, &mdlen, EVP_sha1(), NULL) != 1 || mdlen != 20)
+	if (r->n_scripts == SCRIPTS_MAX)
 		return NULL;
+	pw_sha1(body, len, md);	/* Redis names a script by the SHA-1 of its body */
 	sc = &r->scripts[r->n_scripts++];
 	sc->body = pw_xmalloc(len + 1);
 	memcpy(sc->body, body, len);

@@ -1,13 +1,16 @@
 /*
  * Tests for src/sha256.c: the FIPS 180-2 example messages (NIST's published
  * digests), RFC 4231's HMAC-SHA256 test cases 1-7, and every length across
- * the padding boundaries fed whole and in pieces.
+ * the padding boundaries fed whole and in pieces.  Also src/sha1.c (named
+ * scripts for EVALSHA): FIPS 180-2's SHA-1 examples and the SHA-1 Redis
+ * gives a script, across the one/two padding block edge.
  */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "portada/sha1.h"
 #include "portada/sha256.h"
 
 static void
@@ -27,6 +30,39 @@ check_sha(const void *data, size_t n, const char *want)
 	hex(md, sizeof md, got);
 	ck_assert_str_eq(got, want);
 }
+
+static void
+check_sha1(const void *data, size_t n, const char *want)
+{
+	unsigned char md[PW_SHA1_SIZE];
+	char got[2 * PW_SHA1_SIZE + 1];
+
+	pw_sha1(data, n, md);
+	hex(md, sizeof md, got);
+	ck_assert_str_eq(got, want);
+}
+
+START_TEST(sha1_examples)
+{
+	char *a = malloc(1000000);
+
+	check_sha1("", 0, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+	check_sha1("abc", 3, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	check_sha1("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
+	    "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+	/* 55 and 64 bytes: padding fits in the block, or takes another. */
+	check_sha1("0123456789012345678901234567890123456789012345678901234", 55,
+	    "9f3a4ce7f66b1b74c34da2c5d732c39f81e0f8df");
+	check_sha1("0123456789012345678901234567890123456789012345678901234567890123", 64,
+	    "cf0800f7644ace3cb4c3fa33388d3ba0ea3c8b6e");
+	/* SCRIPT LOAD "return 1" answers this. */
+	check_sha1("return 1", 8, "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+	ck_assert_ptr_nonnull(a);
+	memset(a, 'a', 1000000);
+	check_sha1(a, 1000000, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+	free(a);
+}
+END_TEST
 
 START_TEST(nist_examples)
 {
@@ -153,6 +189,7 @@ sha256_suite(void)
 	TCase *tc = tcase_create("sha256");
 
 	tcase_add_test(tc, nist_examples);
+	tcase_add_test(tc, sha1_examples);
 	tcase_add_test(tc, million_a);
 	tcase_add_test(tc, all_lengths);
 	tcase_add_loop_test(tc, hmac_rfc4231, 0, (int)(sizeof rfc4231 / sizeof rfc4231[0]));
