@@ -110,14 +110,21 @@ static void
 log_vwrite(enum pw_log_level level, const char *file_id, const char *event,
     const char *fmt, va_list ap)
 {
-	char msg[LOG_LINE_MAX / 2], line[LOG_LINE_MAX], ts[32];
+	static char ts[32];		/* the second of the last line, formatted */
+	static time_t ts_sec = -1;
+	char msg[LOG_LINE_MAX / 2], line[LOG_LINE_MAX];
 	struct timeval tv;
 	struct tm tm;
 	size_t off = 0;
 
+	/* Two lines per file at thousands of files a second: format the
+	 * date once a second, and a text line in one snprintf. */
 	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (tv.tv_sec != ts_sec) {
+		gmtime_r(&tv.tv_sec, &tm);
+		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+		ts_sec = tv.tv_sec;
+	}
 	vsnprintf(msg, sizeof msg, fmt, ap);
 
 	if (log_format == PW_LOG_JSON) {
@@ -133,13 +140,10 @@ log_vwrite(enum pw_log_level level, const char *file_id, const char *event,
 		off = json_escape(line, off, sizeof line, msg);
 		off = append(line, off, sizeof line, "\"}\n");
 	} else {
-		off = append(line, off, sizeof line, "%s.%03ldZ %-5s %s",
-		    ts, (long)tv.tv_usec / 1000, level_names[level], event);
-		if (file_id != NULL)
-			off = append(line, off, sizeof line, " file=%s", file_id);
-		if (msg[0] != '\0')
-			off = append(line, off, sizeof line, ": %s", msg);
-		off = append(line, off, sizeof line, "\n");
+		off = append(line, off, sizeof line, "%s.%03ldZ %-5s %s%s%s%s%s\n",
+		    ts, (long)tv.tv_usec / 1000, level_names[level], event,
+		    file_id != NULL ? " file=" : "", file_id != NULL ? file_id : "",
+		    msg[0] != '\0' ? ": " : "", msg);
 	}
 	if (off > 0 && line[off - 1] != '\n')
 		line[off - 1] = '\n';	/* truncated: keep one line per event */
