@@ -133,6 +133,7 @@ batch_free(struct batch *b)
 	if (b == NULL)
 		return;
 	pw_table_close(b->table);
+	pw_row_builder_destroy(b->rows);
 	pw_table_spec_finish(&b->spec);
 	free(b->files);
 	event_free(b->timer);
@@ -389,20 +390,32 @@ watch_backlog(struct pw_worker *w)
 		evtimer_add(w->backlog_ev, &tv);
 }
 
-/* Charge what the writers, the store and the commits hold now. */
+struct pw_row_builder *
+batch_rows(struct batch *b)
+{
+	if (b->rows == NULL)
+		b->rows = pw_row_builder_create(&b->spec);
+	return b->rows;
+}
+
+/* Charge what the writers, the store, the commits and the shared parse
+ * tree and row builders hold now. */
 void
 batch_memory_update(struct pw_worker *w)
 {
-	size_t encode = 0, commit = 0;
+	size_t encode = 0, commit = 0, scratch = w->tree != NULL ? pw_jtree_held(w->tree) : 0;
 
 	for (size_t i = 0; i < 2; i++) {
 		const struct batch *b = w->batches[i];
 
+		if (b != NULL && b->rows != NULL)
+			scratch += pw_row_builder_held(b->rows);
 		if (b != NULL && b->table != NULL) {
 			encode += pw_table_held(b->table);
 			commit += pw_table_commit_held(b->table);
 		}
 	}
+	pw_budget_set(&w->mem, PW_MEM_RECORDS, &w->mem_scratch, scratch);
 	pw_budget_set(&w->mem, PW_MEM_ENCODE, &w->mem_encode, encode);
 	pw_budget_set(&w->mem, PW_MEM_COMMIT, &w->mem_commit, commit);
 	pw_budget_set(&w->mem, PW_MEM_UPLOAD, &w->mem_upload,

@@ -201,9 +201,8 @@ on_data(void *arg, const char *buf, size_t len, struct pw_error *err)
 	}
 	if (pw_scan_feed(job->scan, buf, len, err) != 0)
 		return -1;
-	/* The scanner's partial record, and the biggest record parsed so far. */
-	pw_budget_set(&job->w->mem, PW_MEM_RECORDS, &job->mem_records,
-	    pw_scan_held(job->scan) + pw_jtree_held(job->tree));
+	/* The scanner's partial record (the shared tree: batch_memory_update()). */
+	pw_budget_set(&job->w->mem, PW_MEM_RECORDS, &job->mem_records, pw_scan_held(job->scan));
 	batch_archive_write(job, buf, len);
 	job->w->stats.bytes += len;
 	return 0;
@@ -240,9 +239,7 @@ on_end(void *arg, const struct pw_error *read_err)
 	job->scan = NULL;
 	pw_budget_set(&job->w->mem, PW_MEM_RECORDS, &job->mem_records, 0);
 	job->outcome = PW_STATUS_DONE;
-	pw_row_builder_destroy(job->rows);
 	job->rows = NULL;
-	pw_jtree_destroy(job->tree);
 	job->tree = NULL;
 	batch_add(job);		/* to JOB_COMMIT, or stopping on a lake failure */
 }
@@ -279,8 +276,8 @@ start_reading(struct job *job)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		job->meta.ingested_at_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	}
-	job->rows = pw_row_builder_create(&job->batch->spec);
-	job->tree = pw_jtree_create(job->w->cfg->max_depth);
+	job->rows = batch_rows(job->batch);
+	job->tree = job->w->tree;
 	job->rd = pw_read_open(job->w->source, job->file_path, &events, job, &err);
 	if (job->rd == NULL) {
 		job_fail(job, &err);
@@ -764,8 +761,6 @@ job_free(struct job *job)
 	pw_read_destroy(job->rd);
 	pw_scan_destroy(job->scan);
 	batch_drop_job(job);
-	pw_row_builder_destroy(job->rows);
-	pw_jtree_destroy(job->tree);
 	pw_buf_finish(&job->yaml);
 	free(job->voices);
 	if (job->retry_ev != NULL)

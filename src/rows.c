@@ -96,6 +96,12 @@ pw_row_builder_create(const struct pw_table_spec *spec)
 	return b;
 }
 
+size_t
+pw_row_builder_held(const struct pw_row_builder *b)
+{
+	return b->text.cap + b->voices_cap * sizeof *b->voices;
+}
+
 void
 pw_row_builder_destroy(struct pw_row_builder *b)
 {

@@ -508,6 +508,7 @@ worker_init(struct pw_worker *w, const struct pw_config *cfg)
 	w->buckets = pw_xcalloc(w->n_buckets, sizeof *w->buckets);
 	w->queue = pw_queue_create(w->base, cfg, &events, w);
 	w->source = pw_source_create(w->base, cfg);
+	w->tree = pw_jtree_create(cfg->max_depth);
 	w->sigterm_ev = evsignal_new(w->base, SIGTERM, on_signal, w);
 	w->sigint_ev = evsignal_new(w->base, SIGINT, on_signal, w);
 	w->drain_ev = evtimer_new(w->base, on_drain_timeout, w);
@@ -537,6 +538,7 @@ worker_finish(struct pw_worker *w)
 	pw_queue_destroy(w->queue);
 	pw_source_destroy(w->source);
 	batch_close_all(w);
+	pw_jtree_destroy(w->tree);
 	pw_remotes_destroy(w->remotes);
 	pw_http_destroy(w->http);
 	event_free(w->fatal_ev);

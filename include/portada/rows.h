@@ -41,6 +41,8 @@ struct pw_row_builder;
 /* A builder for spec (borrowed; it must outlive the builder). */
 struct pw_row_builder *pw_row_builder_create(const struct pw_table_spec *spec);
 void pw_row_builder_destroy(struct pw_row_builder *b);
+/* Bytes the builder keeps between rows (the biggest row's texts so far). */
+size_t pw_row_builder_held(const struct pw_row_builder *b);
 
 /*
  * One entry record: record is the parsed object (from pw_record_parse() or
