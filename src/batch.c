@@ -390,6 +390,26 @@ watch_backlog(struct pw_worker *w)
 		evtimer_add(w->backlog_ev, &tv);
 }
 
+/*
+ * The shared parse tree and row builder keep the size of the biggest
+ * record they saw; past this they are made anew after it, so one huge
+ * record does not hold the memory budget for good.
+ */
+#define SCRATCH_KEEP	((size_t)256 << 10)
+
+void
+batch_scratch_trim(struct pw_worker *w, struct batch *b)
+{
+	if (pw_jtree_held(w->tree) > SCRATCH_KEEP) {
+		pw_jtree_destroy(w->tree);
+		w->tree = pw_jtree_create(w->cfg->max_depth);
+	}
+	if (b->rows != NULL && pw_row_builder_held(b->rows) > SCRATCH_KEEP) {
+		pw_row_builder_destroy(b->rows);
+		b->rows = NULL;
+	}
+}
+
 struct pw_row_builder *
 batch_rows(struct batch *b)
 {
@@ -722,6 +742,10 @@ batch_add(struct job *job)
 
 	if (w->failed)
 		return;		/* stopping: the job is cancelled and requeued */
+	if (w->mem_runner == job) {
+		w->mem_runner = NULL;	/* read: another may run while its copy is stored */
+		wake(w);
+	}
 	if (job->raw != NULL) {
 		/* The copy first: "done" means archived too.  Back here after. */
 		pw_store_writer_close(job->raw);

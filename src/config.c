@@ -632,6 +632,13 @@ pw_config_parse(struct pw_config *cfg, int argc, char **argv, pw_getenv_fn env,
 		pw_error_set(err, "--worker-id: at most 128 characters");
 		return -1;
 	}
+	/* The read buffer is charged for good: past this the budget would be
+	 * used up before the first file. */
+	if (cfg->read_chunk_bytes > cfg->memory_budget / 4) {
+		pw_error_set(err, "--read-chunk (%zu bytes) must be at most a quarter of "
+		    "--memory-budget (%zu bytes)", cfg->read_chunk_bytes, cfg->memory_budget);
+		return -1;
+	}
 	return 0;
 }
 

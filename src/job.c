@@ -129,15 +129,19 @@ on_record(void *arg, const struct pw_scan_record *rec, struct pw_error *err)
 	struct pw_record r;
 	int rc;
 
-	if (pw_record_parse(job->kind, rec, job->tree, &r, err) != 0)
+	if (pw_record_parse(job->kind, rec, job->w->tree, &r, err) != 0) {
+		batch_scratch_trim(job->w, job->batch);
 		return -1;
+	}
 	if (job->kind == PW_FILE_ENTRY)
-		row = pw_row_entry(job->rows, &job->meta, job->records, r.value, rec->data,
-		    rec->len);
+		row = pw_row_entry(batch_rows(job->batch), &job->meta, job->records, r.value,
+		    rec->data, rec->len);
 	else
-		row = pw_row_entity_json(job->rows, &job->meta, job->records, r.name, r.value);
+		row = pw_row_entity_json(batch_rows(job->batch), &job->meta, job->records, r.name,
+		    r.value);
 	rc = batch_stage_row(job, row, err);
 	pw_record_finish(&r);
+	batch_scratch_trim(job->w, job->batch);
 	if (rc == -1) {
 		if (!job->storage_failed)
 			pw_error_prefix(err, "record %zu at line %lu, column %lu", rec->index + 1,
@@ -154,6 +158,7 @@ on_yaml_entity(void *arg, const char *name, size_t name_len, const struct pw_yam
 {
 	struct job *job = arg;
 	const struct pw_pq_value *row;
+	int rc;
 
 	if (nvoices > job->nvoices_cap) {
 		job->nvoices_cap = nvoices;
@@ -164,9 +169,11 @@ on_yaml_entity(void *arg, const char *name, size_t name_len, const struct pw_yam
 		job->voices[i].p = voices[i].data;
 		job->voices[i].n = voices[i].len;
 	}
-	row = pw_row_entity(job->rows, &job->meta, job->records, name, name_len, job->voices,
-	    nvoices);
-	if (batch_stage_row(job, row, err) == -1) {
+	row = pw_row_entity(batch_rows(job->batch), &job->meta, job->records, name, name_len,
+	    job->voices, nvoices);
+	rc = batch_stage_row(job, row, err);
+	batch_scratch_trim(job->w, job->batch);
+	if (rc == -1) {
 		if (!job->storage_failed)
 			pw_error_prefix(err, "entity at line %zu, column %zu", line, column);
 		return -1;
@@ -239,8 +246,6 @@ on_end(void *arg, const struct pw_error *read_err)
 	job->scan = NULL;
 	pw_budget_set(&job->w->mem, PW_MEM_RECORDS, &job->mem_records, 0);
 	job->outcome = PW_STATUS_DONE;
-	job->rows = NULL;
-	job->tree = NULL;
 	batch_add(job);		/* to JOB_COMMIT, or stopping on a lake failure */
 }
 
@@ -276,8 +281,6 @@ start_reading(struct job *job)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		job->meta.ingested_at_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	}
-	job->rows = batch_rows(job->batch);
-	job->tree = job->w->tree;
 	job->rd = pw_read_open(job->w->source, job->file_path, &events, job, &err);
 	if (job->rd == NULL) {
 		job_fail(job, &err);

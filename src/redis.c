@@ -324,6 +324,7 @@ format_command(int argc, const char **argv, const size_t *argvlen, size_t *len)
 		*p++ = '\r';
 		*p++ = '\n';
 	}
+	*p = '\0';		/* hiredis peeks past the command name */
 	*len = (size_t)(p - buf);
 	return buf;
 }

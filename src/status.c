@@ -22,8 +22,10 @@ const char pw_status_script[] =
 /*
  * Many writes in one call: for each key, ARGV holds the number n of field
  * and value arguments, the field to delete (or ''), then those n; the
- * answer has each key's 0 or 1 as above.  One call per key cost Redis more
- * in calling the script than in the writes it makes.
+ * answer has each key's 0 or 1 as above, or its own error (pcall: a key
+ * that is not a hash must not fail the writes of the others with it).
+ * One call per key cost Redis more in calling the script than in the
+ * writes it makes.
  */
 const char pw_status_batch_script[] =
     "local r, j = {}, 1\n"
@@ -32,9 +34,12 @@ const char pw_status_batch_script[] =
     "  if redis.call('EXISTS', KEYS[i]) == 0 then\n"
     "    r[i] = 0\n"
     "  else\n"
-    "    if ARGV[j + 1] ~= '' then redis.call('HDEL', KEYS[i], ARGV[j + 1]) end\n"
-    "    redis.call('HSET', KEYS[i], unpack(ARGV, j + 2, j + 1 + n))\n"
-    "    r[i] = 1\n"
+    "    local e\n"
+    "    if ARGV[j + 1] ~= '' then e = redis.pcall('HDEL', KEYS[i], ARGV[j + 1]) end\n"
+    "    if type(e) ~= 'table' or not e.err then\n"
+    "      e = redis.pcall('HSET', KEYS[i], unpack(ARGV, j + 2, j + 1 + n))\n"
+    "    end\n"
+    "    if type(e) == 'table' and e.err then r[i] = e else r[i] = 1 end\n"
     "  end\n"
     "  j = j + 2 + n\n"
     "end\n"

@@ -79,8 +79,6 @@ struct job {
 	int64_t since_ms;		/* commits older than this cannot hold the upload */
 	int64_t uploaded_ms;		/* the hash's timestamp, or -1 */
 	struct pw_row_meta meta;
-	struct pw_row_builder *rows;	/* borrowed while reading: the batch's */
-	struct pw_jtree *tree;		/* borrowed while reading: the worker's */
 	struct pw_rowspool spool;	/* small files: rows held until the file is read */
 	size_t staged;			/* the spool's charge (PW_MEM_ROWS) */
 	size_t mem_job;			/* this struct and its state (PW_MEM_JOBS) */
@@ -276,6 +274,8 @@ bool batch_store_behind(struct pw_worker *w);
 void batch_memory_update(struct pw_worker *w);
 /* The row builder of a job's table (made on first use). */
 struct pw_row_builder *batch_rows(struct batch *b);
+/* After a record: shrink the shared tree and builder if it was a big one. */
+void batch_scratch_trim(struct pw_worker *w, struct batch *b);
 /* The memory budget is used up: take no more (looks again in 20 ms). */
 bool batch_memory_full(struct pw_worker *w);
 /* Throw away every uncommitted batch (the worker is stopping on a failure). */

@@ -361,6 +361,42 @@ START_TEST(streams_wait_their_turn)
 END_TEST
 
 /*
+ * All files share one parse tree and row builder.  A record of a million
+ * tiny values grows the tree to about 40 MiB of nodes; were that kept and
+ * charged, the 4 MiB budget would stay used up and no id after it would
+ * ever be taken (the worker would not exit).
+ */
+START_TEST(big_record_gives_memory_back)
+{
+	enum { N = 6, VALUES = 1000000 };
+	char **ids = h_ids("br", N);
+	const char *paths[N_FILES];
+	size_t len = 0, cap = 2 * VALUES + 256;
+	char *text = malloc(cap);
+	struct h_worker w;
+
+	ck_assert_ptr_nonnull(text);
+	len += (size_t)snprintf(text, cap, "[{\"ship_name\":\"Big\",\"obs\":[");
+	for (unsigned i = 0; i < VALUES; i++) {
+		text[len++] = '0';
+		text[len++] = i + 1 < VALUES ? ',' : ']';
+	}
+	len += (size_t)snprintf(text + len, cap - len, "}]\n");
+	h_write_load_files(paths, N_FILES, 2, 3);
+	h_enqueue(H_API_NEW, "br-big", h_write("ingest/big.json", text, len), "entry", "br");
+	free(text);
+	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "br");
+	h_worker_start(&w, "br", "--exit-when-idle", "--memory-budget", "4m",
+	    "--max-record-bytes", "4m", NULL);
+	ck_assert_int_eq(h_worker_wait(&w, 120), 0);
+	h_assert_all_status(ids, N, "2");
+	ck_assert_str_eq(h_hget("br-big", "status"), "2");
+	h_free_paths(paths, N_FILES);
+	h_strv_free(ids, N);
+}
+END_TEST
+
+/*
  * Each upload holds its slot until its commit: with every slot taken the
  * batch commits at once instead of waiting out the interval (an hour here).
  */
@@ -560,6 +596,7 @@ main(void)
 	tcase_add_test(tc, streams_wait_their_turn);
 	tcase_add_test(tc, memory_budget_holds);
 	tcase_add_test(tc, full_slots_commit_now);
+	tcase_add_test(tc, big_record_gives_memory_back);
 	tcase_add_test(tc, schema_evolution_and_refusals);
 	suite_add_tcase(s, tc);
 	return h_main(s, true);

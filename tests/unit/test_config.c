@@ -504,6 +504,8 @@ static const struct bad_case bad_cases[] = {
 	  "--max-record-bytes: '1000' is out of range (1024 to 1073741824 bytes)" },
 	{ NULL, NULL, { "--read-chunk=17m" },
 	  "--read-chunk: '17m' is out of range (512 to 16777216 bytes)" },
+	{ NULL, NULL, { "--read-chunk=2m", "--memory-budget=4m" },
+	  "--read-chunk (2097152 bytes) must be at most a quarter of --memory-budget (4194304 bytes)" },
 	{ "PORTADA_READ_CHUNK", "big", { NULL },
 	  "PORTADA_READ_CHUNK: expected a size such as 65536, 64k or 16m, got 'big'" },
 	{ NULL, NULL, { "--fetch=pop" },
@@ -619,7 +621,7 @@ START_TEST(sizes)
 	EXPECT_OK(ARGS("--read-chunk=512"));
 	ck_assert_uint_eq(cfg.read_chunk_bytes, 512);
 	pw_config_finish(&cfg);
-	EXPECT_OK(ARGS("--read-chunk=16m"));
+	EXPECT_OK(ARGS("--read-chunk=16m", "--memory-budget=64m"));
 	ck_assert_uint_eq(cfg.read_chunk_bytes, 16u << 20);
 }
 END_TEST
