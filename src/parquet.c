@@ -446,21 +446,33 @@ col_init(struct col *c, const struct pw_pq_column *spec, bool dict)
 	c->dict_on = dict && is_string(c);
 }
 
+/* The column's row group buffers (values, levels, dictionary); its
+ * statistics stay. */
 static void
-col_finish(struct col *c)
+col_release(struct col *c)
 {
-	free(c->name);
 	pw_buf_finish(&c->values);
 	pw_buf_finish(&c->idx);
 	pw_buf_finish(&c->def);
 	pw_buf_finish(&c->rep);
 	pw_buf_finish(&c->chunk);
 	pw_buf_finish(&c->dict);
-	pw_buf_finish(&c->out_min);
-	pw_buf_finish(&c->out_max);
 	free(c->dict_off);
 	free(c->dict_hash);
 	free(c->slots);
+	c->dict_off = NULL;
+	c->dict_hash = NULL;
+	c->slots = NULL;
+	c->nslots = c->dict_n = c->dict_cap = 0;
+}
+
+static void
+col_finish(struct col *c)
+{
+	free(c->name);
+	col_release(c);
+	pw_buf_finish(&c->out_min);
+	pw_buf_finish(&c->out_max);
 	stats_finish(&c->cs);
 	stats_finish(&c->fs);
 }
@@ -638,6 +650,22 @@ pw_pq_open(const struct pw_pq_column *columns, size_t ncolumns,
 	return w;
 }
 
+/* The writer's page and footer scratch and its compressor. */
+static void
+writer_release(struct pw_pq_writer *w)
+{
+	pw_compressor_destroy(w->comp);
+	w->comp = NULL;
+	pw_buf_finish(&w->page);
+	pw_buf_finish(&w->zpage);
+	pw_buf_finish(&w->hdr);
+	pw_buf_finish(&w->rgs);
+	free(w->wide);
+	w->wide = NULL;
+	w->wide_cap = 0;
+	w->held = 0;
+}
+
 void
 pw_pq_destroy(struct pw_pq_writer *w)
 {
@@ -647,12 +675,7 @@ pw_pq_destroy(struct pw_pq_writer *w)
 		col_finish(&w->cols[i]);
 	free(w->cols);
 	free(w->created_by);
-	pw_compressor_destroy(w->comp);
-	pw_buf_finish(&w->page);
-	pw_buf_finish(&w->zpage);
-	pw_buf_finish(&w->hdr);
-	pw_buf_finish(&w->rgs);
-	free(w->wide);
+	writer_release(w);
 	free(w->out);
 	free(w);
 }
@@ -1656,7 +1679,6 @@ write_footer(struct pw_pq_writer *w, struct pw_buf *b)
 	return pw_thrift_struct_end(&t);
 }
 
-/* The file-level statistics handed back to the caller. */
 /*
  * A closed file's row group buffers go back at once: it may wait a while
  * for its commit, and only its statistics are still needed.
@@ -1664,34 +1686,12 @@ write_footer(struct pw_pq_writer *w, struct pw_buf *b)
 static void
 release_buffers(struct pw_pq_writer *w)
 {
-	for (size_t i = 0; i < w->ncols; i++) {
-		struct col *c = &w->cols[i];
-
-		pw_buf_finish(&c->values);
-		pw_buf_finish(&c->idx);
-		pw_buf_finish(&c->def);
-		pw_buf_finish(&c->rep);
-		pw_buf_finish(&c->chunk);
-		pw_buf_finish(&c->dict);
-		free(c->dict_off);
-		free(c->dict_hash);
-		free(c->slots);
-		c->dict_off = NULL;
-		c->dict_hash = NULL;
-		c->slots = NULL;
-		c->nslots = c->dict_n = c->dict_cap = 0;
-	}
-	pw_compressor_destroy(w->comp);
-	w->comp = NULL;
-	pw_buf_finish(&w->page);
-	pw_buf_finish(&w->zpage);
-	pw_buf_finish(&w->hdr);
-	pw_buf_finish(&w->rgs);
-	free(w->wide);
-	w->wide = NULL;
-	w->wide_cap = 0;
-	w->held = 0;
+	for (size_t i = 0; i < w->ncols; i++)
+		col_release(&w->cols[i]);
+	writer_release(w);
 }
+
+/* The file-level statistics handed back to the caller. */
 
 static void
 fill_file_stats(struct pw_pq_writer *w)

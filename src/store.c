@@ -496,8 +496,9 @@ pw_store_writer_buffered(const struct pw_store_writer *w)
 	return w->up != NULL && !w->ended ? pw_s3_upload_buffered(w->up) : 0;
 }
 
-size_t
-pw_store_buffered(const struct pw_store *st)
+/* Over the S3 writers still uploading: their backlog, or all they hold. */
+static size_t
+sum_uploads(const struct pw_store *st, size_t (*what)(const struct pw_s3_upload *))
 {
 	const struct pw_store_writer *w;
 	size_t n = 0;
@@ -506,22 +507,20 @@ pw_store_buffered(const struct pw_store *st)
 		return 0;
 	TAILQ_FOREACH(w, &st->writers, link)
 		if (w->up != NULL && !w->ended)
-			n += pw_s3_upload_backlog(w->up);
+			n += what(w->up);
 	return n;
+}
+
+size_t
+pw_store_buffered(const struct pw_store *st)
+{
+	return sum_uploads(st, pw_s3_upload_backlog);
 }
 
 size_t
 pw_store_held(const struct pw_store *st)
 {
-	const struct pw_store_writer *w;
-	size_t n = 0;
-
-	if (st->s3 == NULL)
-		return 0;
-	TAILQ_FOREACH(w, &st->writers, link)
-		if (w->up != NULL && !w->ended)
-			n += pw_s3_upload_buffered(w->up);
-	return n;
+	return sum_uploads(st, pw_s3_upload_buffered);
 }
 
 uint64_t
