@@ -372,7 +372,7 @@ START_TEST(big_record_gives_memory_back)
 	char **ids = h_ids("br", N);
 	const char *paths[N_FILES];
 	size_t len = 0, cap = 2 * VALUES + 256;
-	char *text = malloc(cap);
+	char *text = malloc(cap), *status;
 	struct h_worker w;
 
 	ck_assert_ptr_nonnull(text);
@@ -390,7 +390,9 @@ START_TEST(big_record_gives_memory_back)
 	    "--max-record-bytes", "4m", NULL);
 	ck_assert_int_eq(h_worker_wait(&w, 120), 0);
 	h_assert_all_status(ids, N, "2");
-	ck_assert_str_eq(h_hget("br-big", "status"), "2");
+	status = h_hget("br-big", "status");
+	ck_assert_str_eq(status, "2");
+	free(status);
 	h_free_paths(paths, N_FILES);
 	h_strv_free(ids, N);
 }
