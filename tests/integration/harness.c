@@ -1077,6 +1077,23 @@ json_field(json_t *o, const char *name)
 	return json_is_string(v) ? xstrdup(json_string_value(v)) : NULL;
 }
 
+/*
+ * "--<pid>-- ..." is valgrind telling about itself, such as a syscall it
+ * does not know (openat2 on valgrind 3.19, which then fails with ENOSYS
+ * and the worker falls back to realpath): not the worker's output.  Its
+ * errors ("==<pid>== ...") still count, and fail the run on their own.
+ */
+static bool
+valgrind_notice(const char *line)
+{
+	size_t n;
+
+	if (strncmp(line, "--", 2) != 0)
+		return false;
+	n = strspn(line + 2, "0123456789");
+	return n > 0 && strncmp(line + 2 + n, "-- ", 3) == 0;
+}
+
 struct h_log *
 h_log_load(const char *path)
 {
@@ -1092,7 +1109,8 @@ h_log_load(const char *path)
 
 		if (!json_is_object(o)) {
 			json_decref(o);
-			log->n_foreign++;
+			if (!valgrind_notice(line))
+				log->n_foreign++;
 			continue;
 		}
 		if (log->n == cap) {
