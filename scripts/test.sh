@@ -23,14 +23,14 @@ setup() {
 step() { printf '\n=== %s ===\n' "$*"; }
 
 step "build with warnings as errors; every suite"
-setup build-test --werror
+setup build-test --werror -Dfault_hooks=true
 meson compile -C build-test
 meson test -C build-test --print-errorlogs
 
 [ "${PW_TEST_QUICK:-0}" = 1 ] && exit 0
 
 step "AddressSanitizer + UndefinedBehaviorSanitizer; every suite"
-setup build-asan --werror -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug
+setup build-asan --werror -Dfault_hooks=true -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug
 meson compile -C build-asan
 ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
