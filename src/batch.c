@@ -854,6 +854,7 @@ on_committed(void *arg, uint64_t version, const struct pw_error *err)
 	}
 	log_info(NULL, "commit", "%s version %" PRIu64 ": %u upload(s), %" PRIu64
 	    " row(s), %zu data file(s)", b->spec.table, version, sb->njobs, rows, sb->nfiles);
+	w->probes = 0;	/* the lake works: a later failure starts its backoff afresh */
 	TAILQ_REMOVE(&b->sealed, sb, link);
 	while ((job = TAILQ_FIRST(&sb->jobs)) != NULL) {
 		TAILQ_REMOVE(&sb->jobs, job, batch_link);
@@ -902,6 +903,13 @@ pump(struct batch *b)
 	for (size_t i = 0; i < sb->nfiles; i++)
 		if (!pw_table_file_finished(sb->files[i]))
 			return;
+	/* No heartbeat confirmed lately: these uploads may be reaped and taken
+	 * by another worker, so nothing is committed until one is (liveness.c). */
+	if (!liveness_lease_ok(w)) {
+		log_debug(NULL, "commit-held", "%s: no recent heartbeat; the commit waits",
+		    b->spec.table);
+		return;
+	}
 	ids = pw_xcalloc(sb->njobs + 1, sizeof *ids);
 	records = pw_xcalloc(sb->njobs + 1, sizeof *records);
 	TAILQ_FOREACH(job, &sb->jobs, batch_link) {
@@ -969,6 +977,72 @@ batch_flush_all(struct pw_worker *w)
 	for (size_t i = 0; i < 2; i++)
 		if (w->batches[i] != NULL)
 			commit(w->batches[i]);
+}
+
+void
+batch_lease_renewed(struct pw_worker *w)
+{
+	for (size_t i = 0; i < 2; i++)
+		if (w->batches[i] != NULL)
+			pump(w->batches[i]);
+}
+
+/* ---- after a failure of the lake ---- */
+
+struct lake_check {
+	struct pw_worker *w;
+	void (*done)(struct pw_worker *w, int result, const struct pw_error *err);
+	unsigned pending;
+	int result;
+	struct pw_error err;
+};
+
+static void
+lake_check_step(struct lake_check *lc, int result, const struct pw_error *err)
+{
+	/* The worst answer wins: never over not yet over yes. */
+	if (result > 0 || (result < 0 && lc->result == 0)) {
+		lc->result = result;
+		lc->err = *err;
+	}
+	if (--lc->pending > 0)
+		return;
+	lc->done(lc->w, lc->result, lc->result == 0 ? NULL : &lc->err);
+	free(lc);
+}
+
+static void
+on_table_checked(void *arg, int result, const struct pw_error *err)
+{
+	lake_check_step(arg, result, err);
+}
+
+static void
+on_lake_probed(void *arg, const struct pw_store_result *res)
+{
+	struct lake_check *lc = arg;
+	struct pw_worker *w = lc->w;
+
+	if (res->status != PW_STORE_OK) {
+		lc->pending = 1;	/* the tables are not asked */
+		lake_check_step(lc, -1, &res->error);
+		return;
+	}
+	/* The store takes writes: do both logs still hold what we know? */
+	lc->pending = 2;
+	for (size_t i = 0; i < 2; i++)
+		pw_table_check(w->batches[i]->table, on_table_checked, lc);
+}
+
+void
+batch_check_lake(struct pw_worker *w, void (*done)(struct pw_worker *w, int result,
+    const struct pw_error *err))
+{
+	struct lake_check *lc = pw_xcalloc(1, sizeof *lc);
+
+	lc->w = w;
+	lc->done = done;
+	pw_store_probe(w->store, on_lake_probed, lc);
 }
 
 void

@@ -72,6 +72,14 @@ static const struct opt opts[] = {
 	{ "reconcile-interval", "PORTADA_RECONCILE_INTERVAL", OPT_DURATION, OFF(reconcile_interval), 1, 86400, "DURATION",
 	  "how often the processing list is compared with the files in memory, besides at "
 	  "start and after every reconnect (default 60s)" },
+	{ "heartbeat-ttl", "PORTADA_HEARTBEAT_TTL", OPT_DURATION, OFF(heartbeat_ttl), 3, 3600, "DURATION",
+	  "this worker's heartbeat key lives this long and is refreshed six times as often; "
+	  "once it is gone, any live worker puts this worker's processing list back at the "
+	  "head of the queue (default 30s)" },
+	{ "max-attempts", "PORTADA_MAX_ATTEMPTS", OPT_UINT, OFF(max_attempts), 1, 1000000, "N",
+	  "a file started this many times without an outcome (its worker crashed, was killed, "
+	  "or met a passing failure each time) ends with status failed instead of a further "
+	  "attempt (default 3)" },
 	{ "exit-when-idle", "PORTADA_EXIT_WHEN_IDLE", OPT_BOOL, OFF(exit_when_idle), 0, 0, NULL,
 	  "exit 0 once the queue and the files in flight are empty" },
 	{ "log-format", "PORTADA_LOG_FORMAT", OPT_SPECIAL, 0, 0, 0, "text|json",
@@ -494,6 +502,8 @@ set_defaults(struct pw_config *cfg)
 	cfg->connect_timeout = 5;
 	cfg->command_timeout = 10;
 	cfg->reconcile_interval = 60;
+	cfg->heartbeat_ttl = 30;
+	cfg->max_attempts = 3;
 	cfg->log_format = PW_LOG_TEXT;
 	cfg->log_level = PW_LOG_INFO;
 	cfg->max_record_bytes = 16u << 20;

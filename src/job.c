@@ -23,6 +23,7 @@
 
 #include "portada/yamlentities.h"
 
+#include "portada/fault.h"
 #include "portada/log.h"
 #include "portada/remote.h"
 #include "worker.h"
@@ -32,6 +33,7 @@
 
 static void job_free(struct job *job);
 static void job_fail(struct job *job, const struct pw_error *err);
+static void job_read_ok(struct job *job);
 
 static bool
 has_suffix(const char *s, const char *suffix)
@@ -246,6 +248,7 @@ on_end(void *arg, const struct pw_error *read_err)
 	job->scan = NULL;
 	pw_budget_set(&job->w->mem, PW_MEM_RECORDS, &job->mem_records, 0);
 	job->outcome = PW_STATUS_DONE;
+	job_read_ok(job);
 	batch_add(job);		/* to JOB_COMMIT, or stopping on a lake failure */
 }
 
@@ -280,6 +283,14 @@ start_reading(struct job *job)
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		job->meta.ingested_at_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	}
+	{
+		const char *needle = pw_fault_arg("abort");
+
+		if (needle != NULL && *needle != '\0' && strstr(job->file_path, needle) != NULL) {
+			pw_log_flush();
+			abort();	/* a test of --max-attempts: see fault.h */
+		}
 	}
 	job->rd = pw_read_open(job->w->source, job->file_path, &events, job, &err);
 	if (job->rd == NULL) {
@@ -355,6 +366,32 @@ note_attempts(struct job *job, const redisReply *reply)
 	job->first_started_at = pw_xstrdup(buf);
 }
 
+/*
+ * Poison files: every start of a file counts in its hash's `attempts`
+ * (written with "processing").  The count is taken back once the file is
+ * read whole (job_read_ok()), or when a stopping or pausing worker puts
+ * it back (queue.c), so what is left counts attempts that ended while the
+ * file was being read and its worker died (a crash, a kill) or lost its
+ * heartbeat.  Past --max-attempts the file fails instead, so one that
+ * crashes the worker cannot do so for ever.
+ */
+static void
+give_up(struct job *job)
+{
+	struct pw_error err;
+
+	if (job->last_error != NULL)
+		pw_error_set(&err, "given up after %u attempts; the last error: %s",
+		    job->attempts, job->last_error);
+	else
+		pw_error_set(&err, "given up after %u attempts; each ended while the file was "
+		    "being read, without an outcome, the last one when worker %s stopped (a "
+		    "crash, a kill or a lost heartbeat)", job->attempts,
+		    job->last_worker != NULL ? job->last_worker : "(unknown)");
+	job->w->stats.given_up++;
+	job_fail(job, &err);
+}
+
 static void
 on_lookup(void *arg, struct pw_table_lookup *lk, const struct pw_error *err)
 {
@@ -366,6 +403,10 @@ on_lookup(void *arg, struct pw_table_lookup *lk, const struct pw_error *err)
 		return;
 	}
 	if (!lk->found) {
+		if (job->attempts >= job->w->cfg->max_attempts) {
+			give_up(job);
+			return;
+		}
 		job->state = JOB_MARK;
 		job->retries = 0;
 		job_step(job);
@@ -456,6 +497,16 @@ on_load(struct pw_redis *r, redisReply *reply, void *arg)
 	    pw_xstrdup(hash_field(reply, "original_filename")) :
 	    hash_field(reply, "filename") != NULL ? pw_xstrdup(hash_field(reply, "filename")) : NULL;
 	note_attempts(job, reply);
+	{
+		const char *a = hash_field(reply, "attempts"), *e = hash_field(reply, "last_error");
+		const char *who = hash_field(reply, "worker");
+		char *end;
+		unsigned long n = a != NULL ? strtoul(a, &end, 10) : 0;
+
+		job->attempts = a != NULL && *end == '\0' && n < 1000000000 ? (unsigned)n : 0;
+		job->last_error = e != NULL && *e != '\0' ? pw_xstrdup(e) : NULL;
+		job->last_worker = who != NULL ? pw_xstrdup(who) : NULL;
+	}
 	look_up(job);
 }
 
@@ -566,8 +617,12 @@ send_status(struct job *job, enum pw_status_kind kind)
 		return -1;
 	pw_status_build(&sw, w->cfg->status_scheme, kind, job->key, w->cfg->worker_id,
 	    job->error, job->records, (long long)time(NULL));
-	if (kind == PW_STATUS_PROCESSING)
+	if (kind == PW_STATUS_PROCESSING) {
 		pw_status_add(&sw, "first_started_at", job->first_started_at);
+		/* The value, not HINCRBY: a write resent after a lost reply counts once. */
+		pw_status_add_number(&sw, "attempts", (long long)job->attempts + 1);
+		pw_status_add(&sw, "last_error", "");	/* a reaper's note on the attempt before */
+	}
 	if (kind == PW_STATUS_DONE && job->committed) {
 		pw_status_add(&sw, "delta_table", job->batch->spec.table);
 		pw_status_add_number(&sw, "delta_version", (long long)job->delta_version);
@@ -673,11 +728,82 @@ send_status_batch(struct pw_worker *w)
 		on_statuses(NULL, NULL, b);	/* as a lost connection: the jobs park */
 }
 
+/*
+ * A file read whole did not kill the worker: the attempt its "processing"
+ * write counted is taken back (attempts set to what it was before), so
+ * --max-attempts counts only deaths while a file was being read, the ones
+ * a file can cause, and not a kill that finds it waiting for its commit.
+ * Only where this worker still holds the file.  One script per turn; a
+ * lost reply leaves the count up, which errs towards giving up sooner.
+ */
+static const char read_ok_script[] =
+    "for i = 1, #KEYS do\n"
+    "  if redis.call('HGET', KEYS[i], 'worker') == ARGV[1] then\n"
+    "    redis.call('HSET', KEYS[i], 'attempts', ARGV[i + 1])\n"
+    "  end\n"
+    "end\n"
+    "return #KEYS\n";
+
+static void
+on_read_ok(struct pw_redis *r, redisReply *reply, void *arg)
+{
+	(void)r;
+	(void)arg;
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+		log_debug(NULL, "attempts", "not taken back: %s", reply->str);
+}
+
+static void
+job_read_ok(struct job *job)
+{
+	struct pw_worker *w = job->w;
+
+	if (w->n_read_ok == w->cap_read_ok) {
+		w->cap_read_ok = w->cap_read_ok == 0 ? 64 : 2 * w->cap_read_ok;
+		w->read_ok = pw_xrealloc(w->read_ok, w->cap_read_ok * sizeof *w->read_ok);
+	}
+	w->read_ok[w->n_read_ok].key = pw_xstrdup(job->key);
+	w->read_ok[w->n_read_ok].attempts = job->attempts;
+	w->n_read_ok++;
+	event_active(w->status_ev, EV_TIMEOUT, 0);
+}
+
+static void
+send_read_ok(struct pw_worker *w)
+{
+	size_t n = w->n_read_ok < STATUS_BATCH_MAX ? w->n_read_ok : STATUS_BATCH_MAX;
+	size_t argc = 4 + 2 * n, i;
+	const char **argv = pw_xcalloc(argc, sizeof *argv);
+	char (*nums)[16] = pw_xcalloc(n, sizeof *nums), numkeys[24];
+
+	snprintf(numkeys, sizeof numkeys, "%zu", n);
+	argv[0] = "EVAL";
+	argv[1] = read_ok_script;
+	argv[2] = numkeys;
+	for (i = 0; i < n; i++) {
+		argv[3 + i] = w->read_ok[i].key;
+		snprintf(nums[i], sizeof nums[i], "%u", w->read_ok[i].attempts);
+		argv[4 + n + i] = nums[i];
+	}
+	argv[3 + n] = w->cfg->worker_id;
+	if (pw_redis_command(pw_queue_cmd(w->queue), on_read_ok, NULL, 0, (int)argc, argv,
+	    NULL) != 0)
+		log_debug(NULL, "attempts", "%zu not taken back: Redis is away", n);
+	for (i = 0; i < n; i++)
+		free(w->read_ok[i].key);
+	memmove(w->read_ok, w->read_ok + n, (w->n_read_ok - n) * sizeof *w->read_ok);
+	w->n_read_ok -= n;
+	free(argv);
+	free(nums);
+}
+
 void
 job_send_statuses(struct pw_worker *w)
 {
 	while (!TAILQ_EMPTY(&w->statuses))
 		send_status_batch(w);
+	while (w->n_read_ok > 0)
+		send_read_ok(w);
 }
 
 void
@@ -772,6 +898,8 @@ job_free(struct job *job)
 	free(job->source_filename);
 	free(job->entity_type);
 	free(job->first_started_at);
+	free(job->last_error);
+	free(job->last_worker);
 	free(job->file_path);
 	free(job->shown_path);
 	free(job->file_type);

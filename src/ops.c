@@ -18,7 +18,7 @@
 #include "worker.h"
 
 #define DEPTH_INTERVAL	5	/* seconds between LLEN of the queue */
-#define MEMORY_LOG_BEATS 12	/* heartbeats between memory lines while busy */
+#define MEMORY_LOG_SECONDS 60	/* between memory lines while busy */
 
 static const char *const stage_names[] = {
 	"load", "lookup", "mark", "read", "commit", "finish", "ack",
@@ -113,72 +113,24 @@ ops_log_memory(struct pw_worker *w, const char *when)
 	    (double)w->mem.peak / 1048576, kinds);
 }
 
-/* ---- heartbeat: status shows each worker's age; issue 8 reaps on it ---- */
-
-static void
-on_heartbeat_set(struct pw_redis *r, redisReply *reply, void *arg)
+/* A memory line a minute while files come, none while idle. */
+void
+ops_beat(struct pw_worker *w)
 {
-	(void)r;
-	(void)reply;
-	(void)arg;
-}
-
-static void
-on_heartbeat(evutil_socket_t fd, short what, void *arg)
-{
-	static const struct timeval tv = { PW_HEARTBEAT_INTERVAL, 0 };
-	struct pw_worker *w = arg;
-	char key[400], value[64], ttl[16];
-	struct timespec now;
-	const char *argv[] = { "SET", key, value, "EX", ttl };
 	unsigned long long finished = w->stats.done + w->stats.failed + w->stats.skipped;
+	struct timespec ts;
+	double now;
 
-	(void)fd;
-	(void)what;
-	/* A memory line a minute while files come, none while idle. */
-	if (++w->beats >= MEMORY_LOG_BEATS) {
-		w->beats = 0;
-		if (finished != w->beats_finished || w->n_jobs > 0)
-			ops_log_memory(w, "busy");
-		w->beats_finished = finished;
-	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	snprintf(key, sizeof key, "%s%s", PW_HEARTBEAT_PREFIX, w->cfg->worker_id);
-	snprintf(value, sizeof value, "%lld.%03ld", (long long)now.tv_sec, now.tv_nsec / 1000000);
-	snprintf(ttl, sizeof ttl, "%d", PW_HEARTBEAT_TTL);
-	/* Redis down: the key expires, which is what it should say. */
-	if (w->queue != NULL && pw_redis_ready(pw_queue_cmd(w->queue)) &&
-	    pw_redis_command(pw_queue_cmd(w->queue), on_heartbeat_set, w, 0, 5, argv, NULL) != 0)
-		log_debug(NULL, "heartbeat", "not sent: the command connection is busy or down");
-	evtimer_add(w->heartbeat_ev, &tv);
-}
-
-void
-heartbeat_start(struct pw_worker *w)
-{
-	static const struct timeval soon = { 0, 300 * 1000 };	/* once connected */
-
-	w->heartbeat_ev = evtimer_new(w->base, on_heartbeat, w);
-	if (w->heartbeat_ev == NULL)
-		pw_fatal("cannot create the heartbeat timer");
-	evtimer_add(w->heartbeat_ev, &soon);
-}
-
-void
-heartbeat_now(struct pw_worker *w)
-{
-	if (w->heartbeat_ev == NULL)
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	if (w->memory_logged_at == 0)
+		w->memory_logged_at = now;
+	if (now - w->memory_logged_at < MEMORY_LOG_SECONDS)
 		return;
-	evtimer_del(w->heartbeat_ev);
-	on_heartbeat(-1, 0, w);
-}
-
-void
-heartbeat_stop(struct pw_worker *w)
-{
-	if (w->heartbeat_ev != NULL)
-		event_free(w->heartbeat_ev);
-	w->heartbeat_ev = NULL;
+	w->memory_logged_at = now;
+	if (finished != w->beats_finished || w->n_jobs > 0)
+		ops_log_memory(w, "busy");
+	w->beats_finished = finished;
 }
 
 /* ---- progress of a batch run (--exit-when-idle) ---- */
@@ -298,6 +250,28 @@ render(struct pw_worker *w, struct pw_buf *b)
 	pw_metric_head(b, "portada_recovered_files_total", "counter",
 	    "Uploads taken up again from this worker's processing list (after a crash).");
 	pw_metric_sample(b, "portada_recovered_files_total", NULL, NULL, (double)st->recovered);
+	pw_metric_head(b, "portada_given_up_files_total", "counter",
+	    "Uploads failed because they were started --max-attempts times without an outcome.");
+	pw_metric_sample(b, "portada_given_up_files_total", NULL, NULL, (double)st->given_up);
+	pw_metric_head(b, "portada_reaped_workers_total", "counter",
+	    "Dead workers whose processing list this worker put back in the queue.");
+	pw_metric_sample(b, "portada_reaped_workers_total", NULL, NULL,
+	    (double)w->live.reaped_workers);
+	pw_metric_head(b, "portada_reaped_files_total", "counter",
+	    "Ids this worker put back in the queue from dead workers' processing lists.");
+	pw_metric_sample(b, "portada_reaped_files_total", NULL, NULL, (double)w->live.reaped_ids);
+	pw_metric_head(b, "portada_heartbeat_lapses_total", "counter",
+	    "Times this worker found its own heartbeat expired and dropped its uncommitted files.");
+	pw_metric_sample(b, "portada_heartbeat_lapses_total", NULL, NULL, (double)w->live.lapses);
+	pw_metric_head(b, "portada_fetch_stalls_total", "counter",
+	    "Times the watchdog found the fetch loop stuck with ids queued and restarted it.");
+	pw_metric_sample(b, "portada_fetch_stalls_total", NULL, NULL, (double)w->live.stalls);
+	pw_metric_head(b, "portada_lake_pauses_total", "counter",
+	    "Lake failures (full disk, read-only, store errors) that paused ingestion.");
+	pw_metric_sample(b, "portada_lake_pauses_total", NULL, NULL, (double)w->pauses);
+	pw_metric_head(b, "portada_paused", "gauge",
+	    "1 while ingestion is paused for the lake.");
+	pw_metric_sample(b, "portada_paused", NULL, NULL, w->state == WORKER_PAUSED ? 1 : 0);
 
 	TAILQ_FOREACH(job, &w->jobs, link)
 		if ((size_t)job->state < sizeof stages / sizeof stages[0])
@@ -398,10 +372,21 @@ on_metrics(struct evhttp_request *req, void *arg)
 	pw_buf_finish(&b);
 }
 
+/* The loop answers; 503 while the watchdog has the fetch loop stuck. */
 static void
 on_healthz(struct evhttp_request *req, void *arg)
 {
-	(void)arg;
+	struct pw_worker *w = arg;
+	char why[160];
+	double secs;
+	int n;
+
+	if (liveness_fetch_stalled(w, &secs)) {
+		n = snprintf(why, sizeof why, "fetch stalled: no id taken for %.0fs with ids "
+		    "queued; restarting the fetch connection\n", secs);
+		reply(req, 503, "Service Unavailable", "text/plain; charset=utf-8", why, (size_t)n);
+		return;
+	}
 	reply(req, 200, "OK", "text/plain; charset=utf-8", "ok\n", 3);
 }
 
@@ -415,9 +400,12 @@ on_readyz(struct evhttp_request *req, void *arg)
 	why[0] = '\0';
 	if (w->queue == NULL || !pw_queue_ready(w->queue))
 		n += (size_t)snprintf(why + n, sizeof why - n, "redis: not connected\n");
-	if (w->failed)
+	if (w->state == WORKER_PAUSED)
+		n += (size_t)snprintf(why + n, sizeof why - n, "lake: failed, paused and "
+		    "trying it again\n");
+	else if (w->failed)
 		n += (size_t)snprintf(why + n, sizeof why - n, "lake: failed\n");
-	if (w->state != WORKER_RUNNING)
+	if (w->state != WORKER_RUNNING && w->state != WORKER_PAUSED)
 		n += (size_t)snprintf(why + n, sizeof why - n, "worker: stopping\n");
 	if (n == 0)
 		reply(req, 200, "OK", "text/plain; charset=utf-8", "ready\n", 6);

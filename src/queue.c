@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include "portada/fault.h"
 #include "portada/log.h"
 #include "portada/queue.h"
 #include "portada/status.h"
@@ -44,7 +45,9 @@ static const char batch_script[] =
  * Back to the head of the queue, newest first so the oldest ends at the
  * head.  Ids whose status is already final (their write raced the drain)
  * are finished: they only leave the processing list.  Only a status this
- * worker set to processing is reset to pending.
+ * worker set to processing is reset to pending, and the attempt it counted
+ * is taken back: a file put back unfinished was not to blame (job.c's
+ * give_up()).
  * ARGV: hash prefix, processing value or '', pending value, worker id,
  * done value, failed value[, ids oldest first (blpop mode)].
  */
@@ -54,9 +57,12 @@ static const char batch_script[] =
     "  if st ~= ARGV[5] and st ~= ARGV[6] then\n" \
     "    redis.call('LPUSH', KEYS[1], id)\n" \
     "    n = n + 1\n" \
-    "    if ARGV[2] ~= '' and st == ARGV[2]\n" \
-    "        and redis.call('HGET', k, 'worker') == ARGV[4] then\n" \
-    "      redis.call('HSET', k, 'status', ARGV[3])\n" \
+    "    if redis.call('HGET', k, 'worker') == ARGV[4] then\n" \
+    "      if ARGV[2] ~= '' and st == ARGV[2] then\n" \
+    "        redis.call('HSET', k, 'status', ARGV[3])\n" \
+    "      end\n" \
+    "      local a = tonumber(redis.call('HGET', k, 'attempts'))\n" \
+    "      if a and a > 0 then redis.call('HSET', k, 'attempts', a - 1) end\n" \
     "    end\n" \
     "  end\n"
 
@@ -122,6 +128,7 @@ struct pw_queue {
 	bool reconcile_wanted;
 	bool queue_empty;		/* the last batch came back short */
 	unsigned batch_asked;		/* ids the batch in flight asked for */
+	unsigned long fetch_replies;	/* the watchdog's sign of progress */
 	unsigned acks_inflight;
 	STAILQ_HEAD(, deferred_ack) deferred;	/* acks not sent yet, in order */
 	unsigned n_deferred;
@@ -235,6 +242,20 @@ on_reconcile(struct pw_redis *r, redisReply *reply, void *arg)
 	event_active(q->kick_ev, EV_TIMEOUT, 0);
 }
 
+/*
+ * Counts a pop's reply.  With the fault hook fetch-stall:N the Nth is
+ * dropped on the floor and the fetch loop believes it still waits: the
+ * stuck state the watchdog (liveness.c) must get us out of.
+ */
+static bool
+fetch_reply_lost(struct pw_queue *q)
+{
+	const char *n = pw_fault_arg("fetch-stall");
+
+	q->fetch_replies++;
+	return n != NULL && q->fetch_replies == strtoul(n, NULL, 10);
+}
+
 static void
 on_batch(struct pw_redis *r, redisReply *reply, void *arg)
 {
@@ -245,6 +266,10 @@ on_batch(struct pw_redis *r, redisReply *reply, void *arg)
 	q->fetching = FETCH_NONE;
 	if (reply == NULL)
 		return;		/* ids it moved are found by the next reconcile */
+	if (fetch_reply_lost(q)) {
+		q->fetching = FETCH_BATCH;
+		return;
+	}
 	if (reply->type == REDIS_REPLY_ARRAY) {
 		for (i = 0; i < reply->elements; i++)
 			take_string(q, reply->element[i], false);
@@ -280,6 +305,10 @@ on_block(struct pw_redis *r, redisReply *reply, void *arg)
 	q->fetching = FETCH_NONE;
 	if (reply == NULL)
 		return;
+	if (fetch_reply_lost(q)) {
+		q->fetching = FETCH_BLOCK;
+		return;
+	}
 	if (reply->type == REDIS_REPLY_STRING) {		/* BLMOVE */
 		take_string(q, reply, false);
 		q->queue_empty = false;
@@ -726,6 +755,58 @@ void
 pw_queue_abandon_fetch(struct pw_queue *q)
 {
 	close_fetch(q);
+}
+
+unsigned long
+pw_queue_fetch_replies(const struct pw_queue *q)
+{
+	return q->fetch_replies;
+}
+
+void
+pw_queue_unstick(struct pw_queue *q)
+{
+	if (q->stopped)
+		return;
+	q->queue_empty = false;
+	if (q->fetching != FETCH_NONE) {
+		/* Whatever it waits for is not coming: a new connection, then a
+		 * reconcile adopts what the lost reply moved. */
+		pw_redis_reset(q->fetch);
+		q->fetching = FETCH_NONE;
+		return;
+	}
+	evtimer_del(q->backoff_ev);
+	event_active(q->kick_ev, EV_TIMEOUT, 0);
+}
+
+void
+pw_queue_reconcile(struct pw_queue *q)
+{
+	if (!blmove_mode(q) || q->stopped)
+		return;
+	q->reconcile_wanted = true;
+	event_active(q->kick_ev, EV_TIMEOUT, 0);
+}
+
+void
+pw_queue_restart(struct pw_queue *q)
+{
+	static const struct pw_redis_events fetch_events = { on_fetch_ready, on_fetch_down };
+	struct timeval tv;
+
+	if (!q->stopped)
+		return;
+	pw_redis_destroy(q->fetch);
+	q->fetch = pw_redis_create(q->base, q->cfg, "fetch", &fetch_events, q);
+	q->stopped = false;
+	q->fetch_closed = false;
+	q->fetching = FETCH_NONE;
+	q->queue_empty = false;
+	tv.tv_sec = (time_t)q->cfg->reconcile_interval;
+	tv.tv_usec = (suseconds_t)((q->cfg->reconcile_interval - (double)tv.tv_sec) * 1e6);
+	event_add(q->reconcile_ev, &tv);
+	pw_redis_start(q->fetch);
 }
 
 static void

@@ -30,7 +30,7 @@
 #define BACKOFF_FIRST 0.1	/* seconds */
 #define BACKOFF_MAX 5.0
 #define WATCHDOG_PERIOD 0.25
-#define SCRIPTS_MAX 8		/* distinct scripts sent by SHA1; more go whole */
+#define SCRIPTS_MAX 16		/* distinct scripts sent by SHA1; more go whole */
 #define ARGV_STACK 32
 
 enum conn_state {

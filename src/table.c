@@ -395,6 +395,10 @@ on_put_taken(void *arg, const struct pw_store_result *res)
 		pw_error_set(&err, "table %s: another writer changed the table's %s at "
 		    "version %" PRIu64 "; restart the worker to check the table again",
 		    t->name, c.has_protocol ? "protocol" : "schema", p->v);
+		if (!t->changed) {
+			t->changed = true;
+			t->changed_err = err;
+		}
 		pw_delta_commit_finish(&c);
 		put_fail(p, &err);
 		return;
@@ -766,6 +770,54 @@ pw_table_open(struct pw_table *t, pw_table_done_fn done, void *arg)
 	t->open_arg = arg;
 	t->created = false;
 	open_list(t);
+}
+
+/* ---- after a failure: may commits go on? ---- */
+
+struct check {
+	struct pw_table *t;
+	uint64_t v;
+	pw_table_check_fn done;
+	void *arg;
+};
+
+static void
+on_checked(void *arg, const struct pw_store_result *res)
+{
+	struct check *c = arg;
+	struct pw_table *t = c->t;
+	struct pw_error err;
+	int rc = 0;
+
+	if (t->changed) {
+		err = t->changed_err;
+		rc = 1;
+	} else if (res->status == PW_STORE_MISSING) {
+		pw_error_set(&err, "table %s: version %" PRIu64 " of its log is gone (the table "
+		    "was deleted or replaced); a commit now would write a table without its "
+		    "history", t->name, c->v);
+		rc = 1;
+	} else if (res->status != PW_STORE_OK) {
+		err = res->error;
+		rc = -1;
+	}
+	c->done(c->arg, rc, rc == 0 ? NULL : &err);
+	free(c);
+}
+
+void
+pw_table_check(struct pw_table *t, pw_table_check_fn done, void *arg)
+{
+	struct check *c = pw_xcalloc(1, sizeof *c);
+	char *key;
+
+	c->t = t;
+	c->v = t->version;
+	c->done = done;
+	c->arg = arg;
+	key = version_key(t, t->version);
+	pw_store_get(t->st, key, LOG_FILE_MAX, on_checked, c);
+	free(key);
 }
 
 void

@@ -10,7 +10,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "portada/log.h"
 #include "portada/worker.h"
@@ -125,17 +124,40 @@ worker_park(struct pw_worker *w, struct job *job)
 	TAILQ_INSERT_TAIL(&w->parked, job, park_link);
 }
 
+void
+worker_fence(struct pw_worker *w)
+{
+	struct job *job, *next;
+
+	if (w->state != WORKER_RUNNING)
+		return;		/* stopping or paused: the requeue deals with them */
+	batch_abort_all(w);
+	for (job = TAILQ_FIRST(&w->jobs); job != NULL; job = next) {
+		next = TAILQ_NEXT(job, link);
+		/* In a commit already sent, or past it: its outcome stands. */
+		if ((job->in_batch && job->sealed != NULL && job->sealed->submitted) ||
+		    job->state == JOB_FINISH || job->state == JOB_ACK)
+			continue;
+		job_cancel(job);
+	}
+	pw_queue_reconcile(w->queue);
+}
+
 /* --- queue events --------------------------------------------------------- */
 
-static unsigned
-free_slots(void *arg)
+unsigned
+worker_free_slots(struct pw_worker *w)
 {
-	struct pw_worker *w = arg;
-
 	if (w->state != WORKER_RUNNING || w->n_jobs >= w->cfg->max_inflight ||
 	    batch_store_behind(w) || batch_memory_full(w))
 		return 0;
 	return w->cfg->max_inflight - w->n_jobs;
+}
+
+static unsigned
+free_slots(void *arg)
+{
+	return worker_free_slots(arg);
 }
 
 static bool
@@ -206,7 +228,7 @@ cmd_ready(void *arg)
 		send_requeue(w);
 		return;
 	}
-	heartbeat_now(w);	/* (re)connected: alive again at once */
+	liveness_cmd_ready(w);
 	/* Resume parked jobs; a step that cannot be sent parks again. */
 	TAILQ_INIT(&resume);
 	while ((job = TAILQ_FIRST(&w->parked)) != NULL) {
@@ -222,17 +244,30 @@ cmd_ready(void *arg)
 
 /* --- stopping ------------------------------------------------------------- */
 
+static void pause_ingestion(struct pw_worker *w);
+
+/* After a requeue: the end, or, for a lake failure, a pause. */
+static void
+requeue_done(struct pw_worker *w)
+{
+	evtimer_del(w->giveup_ev);
+	if (w->failed && !w->signalled && !w->permanent)
+		pause_ingestion(w);
+	else
+		stop_loop(w);
+}
+
 static void
 on_requeued(void *arg, long long moved)
 {
 	struct pw_worker *w = arg;
 
-	if (moved < 0)
+	if (moved < 0 || w->state != WORKER_REQUEUEING)
 		return;		/* retried when the connection is back, until on_giveup */
 	if (moved > 0)
 		log_info(NULL, "requeued", "%lld unfinished id(s) back at the head of %s",
 		    moved, w->cfg->queue_key);
-	stop_loop(w);
+	requeue_done(w);
 }
 
 static void
@@ -276,7 +311,8 @@ finish_drain(struct pw_worker *w)
 	struct timeval tv = { REQUEUE_GRACE, 0 };
 	struct job *job;
 
-	if (w->state == WORKER_REQUEUEING || w->state == WORKER_STOPPED)
+	if (w->state == WORKER_REQUEUEING || w->state == WORKER_PAUSED ||
+	    w->state == WORKER_STOPPED)
 		return;
 	evtimer_del(w->drain_ev);
 	if (!w->finish_waits) {
@@ -322,6 +358,8 @@ on_giveup(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (w->state != WORKER_REQUEUEING)
+		return;
 	if (w->cfg->fetch == PW_FETCH_BLMOVE)
 		log_warn(NULL, "requeue-failed", "Redis unreachable: unfinished ids stay "
 		    "in %s and are taken up when this worker starts again",
@@ -329,7 +367,7 @@ on_giveup(evutil_socket_t fd, short what, void *arg)
 	else
 		log_error(NULL, "requeue-failed", "Redis unreachable: %zu unfinished "
 		    "id(s) are lost (blpop mode keeps no processing list)", w->n_leftover);
-	stop_loop(w);
+	requeue_done(w);
 }
 
 /*
@@ -369,7 +407,13 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	struct timeval tv;
 
 	(void)what;
+	w->signalled = true;
 	switch (w->state) {
+	case WORKER_PAUSED:
+		log_info(NULL, "stop", "%s while paused for the lake: nothing is in flight",
+		    strsignal((int)sig));
+		stop_loop(w);
+		break;
 	case WORKER_RUNNING:
 		log_info(NULL, "draining", "%s: no new files; %u in flight get %.0fs to "
 		    "finish", strsignal((int)sig), w->n_jobs, w->cfg->drain_timeout);
@@ -433,17 +477,23 @@ on_fatal(evutil_socket_t fd, short what, void *arg)
 			pw_queue_abandon_fetch(w->queue);
 		break;
 	case WORKER_REQUEUEING:
+	case WORKER_PAUSED:
 	case WORKER_STOPPED:
 		break;
 	}
 }
 
 /*
- * The lake failed (a full disk, a log changed by another writer, an
- * unreadable commit): no upload is to blame, so none is failed.  The
- * worker stops, puts every upload in flight back in the queue and exits 1;
- * what was committed is found again by the next worker (job.c).  Called
- * from deep inside a job, so the stopping happens on the next loop turn.
+ * The lake failed (a full disk, a read-only file system, the store
+ * unreachable after its retries, a log changed by another writer): no
+ * upload is to blame, so none is failed.  The worker stops taking ids,
+ * puts every upload in flight back at the head of the queue (a commit in
+ * flight is waited for first), and pauses: the lake is tried again with a
+ * capped, jittered backoff, and ingestion resumes once it takes writes.
+ * A lake that can never take this worker's commits again (a table whose
+ * log lost its versions, or whose schema another writer changed) ends the
+ * worker with exit status 1 instead.  Called from deep inside a job, so
+ * the stopping happens on the next loop turn.
  */
 void
 worker_fatal(struct pw_worker *w, const struct pw_error *err)
@@ -453,10 +503,99 @@ worker_fatal(struct pw_worker *w, const struct pw_error *err)
 	if (w->failed)
 		return;
 	w->failed = true;
-	w->exit_status = 1;
-	log_error(NULL, "lake-failed", "%s; stopping: files in flight go back to the queue",
-	    err->msg);
+	log_error(NULL, "lake-failed", "%s; pausing: files in flight go back to the queue and "
+	    "the lake is tried again", err->msg);
 	evtimer_add(w->fatal_ev, &now);
+}
+
+/* --- paused for the lake -------------------------------------------------- */
+
+#define PROBE_FIRST	1.0	/* seconds before the first probe of a failed lake */
+#define PROBE_MAX	60.0
+
+static void
+schedule_probe(struct pw_worker *w)
+{
+	double d = PROBE_FIRST;
+	struct timeval tv;
+	unsigned i;
+
+	for (i = 0; i < w->probes && d < PROBE_MAX; i++)
+		d *= 2;
+	if (d > PROBE_MAX)
+		d = PROBE_MAX;
+	/* Jitter over the upper half: workers sharing a lake do not probe in step. */
+	d = d / 2 + d / 2 * ((double)random() / (double)RAND_MAX);
+	tv.tv_sec = (time_t)d;
+	tv.tv_usec = (suseconds_t)((d - (double)tv.tv_sec) * 1e6);
+	evtimer_add(w->probe_ev, &tv);
+}
+
+static void
+pause_ingestion(struct pw_worker *w)
+{
+	/* probes is not reset: a lake that fails again before any commit
+	 * lands (small writes pass, big ones do not) backs off further. */
+	w->state = WORKER_PAUSED;
+	w->pauses++;
+	log_warn(NULL, "paused", "ingestion paused for the lake %s; trying it again with a "
+	    "backoff of %.0fs up to %.0fs", w->cfg->lake, PROBE_FIRST, PROBE_MAX);
+	schedule_probe(w);
+}
+
+static void
+resume_ingestion(struct pw_worker *w)
+{
+	log_info(NULL, "resumed", "the lake %s takes writes again after %u failed probe(s); "
+	    "taking ids", w->cfg->lake, w->probes);
+	w->failed = false;
+	w->fetch_closed = false;
+	w->drain_expired = false;
+	w->finish_waits = false;
+	while (w->n_leftover > 0)
+		free(w->leftover[--w->n_leftover]);
+	free(w->leftover);
+	w->leftover = NULL;
+	w->state = WORKER_RUNNING;
+	pw_queue_restart(w->queue);
+}
+
+static void
+on_lake_checked(struct pw_worker *w, int result, const struct pw_error *err)
+{
+	w->probing_lake = false;
+	if (w->state != WORKER_PAUSED)
+		return;		/* a signal stopped the worker meanwhile */
+	if (result == 0) {
+		resume_ingestion(w);
+		return;
+	}
+	if (result > 0) {
+		log_error(NULL, "lake-lost", "%s; stopping (exit 1): nothing is in flight",
+		    err->msg);
+		w->permanent = true;
+		w->exit_status = 1;
+		stop_loop(w);
+		return;
+	}
+	if (w->probes++ == 0)
+		log_warn(NULL, "lake-probe", "the lake still fails: %s", err->msg);
+	else
+		log_debug(NULL, "lake-probe", "the lake still fails: %s", err->msg);
+	schedule_probe(w);
+}
+
+static void
+on_probe(evutil_socket_t fd, short what, void *arg)
+{
+	struct pw_worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	if (w->state != WORKER_PAUSED || w->probing_lake)
+		return;
+	w->probing_lake = true;
+	batch_check_lake(w, on_lake_checked);
 }
 
 /* --- run ------------------------------------------------------------------ */
@@ -514,11 +653,13 @@ worker_init(struct pw_worker *w, const struct pw_config *cfg)
 	w->drain_ev = evtimer_new(w->base, on_drain_timeout, w);
 	w->giveup_ev = evtimer_new(w->base, on_giveup, w);
 	w->fatal_ev = evtimer_new(w->base, on_fatal, w);
+	w->probe_ev = evtimer_new(w->base, on_probe, w);
 	w->log_ev = event_new(w->base, -1, 0, on_log_flush, w);
 	TAILQ_INIT(&w->statuses);
 	w->status_ev = event_new(w->base, -1, 0, on_statuses, w);
 	if (w->sigterm_ev == NULL || w->sigint_ev == NULL || w->drain_ev == NULL ||
-	    w->giveup_ev == NULL || w->fatal_ev == NULL || w->log_ev == NULL ||
+	    w->giveup_ev == NULL || w->fatal_ev == NULL || w->probe_ev == NULL ||
+	    w->log_ev == NULL ||
 	    w->status_ev == NULL)
 		pw_fatal("cannot create the worker's events");
 	pw_log_defer(log_wake, w);
@@ -530,7 +671,7 @@ worker_finish(struct pw_worker *w)
 	if (w->progress_ev != NULL)
 		event_free(w->progress_ev);
 	w->progress_ev = NULL;
-	heartbeat_stop(w);
+	liveness_stop(w);
 	ops_stop(w);
 	cancel_all(w);
 	job_drop_statuses(w);
@@ -542,11 +683,15 @@ worker_finish(struct pw_worker *w)
 	pw_remotes_destroy(w->remotes);
 	pw_http_destroy(w->http);
 	event_free(w->fatal_ev);
+	event_free(w->probe_ev);
 	event_free(w->sigterm_ev);
 	event_free(w->sigint_ev);
 	event_free(w->drain_ev);
 	event_free(w->giveup_ev);
 	event_free(w->status_ev);
+	while (w->n_read_ok > 0)
+		free(w->read_ok[--w->n_read_ok].key);
+	free(w->read_ok);
 	pw_log_defer(NULL, NULL);
 	event_free(w->log_ev);
 	free(w->buckets);
@@ -592,7 +737,7 @@ pw_worker_run(const struct pw_config *cfg)
 	event_add(w.sigterm_ev, NULL);
 	event_add(w.sigint_ev, NULL);
 	progress_start(&w);
-	heartbeat_start(&w);
+	liveness_start(&w);
 	pw_config_redis_display(&cfg->redis, addr, sizeof addr);
 	log_info(NULL, "start", "worker %s, redis %s, queue %s, %s mode, up to %u "
 	    "files in flight, memory budget %.1f MiB, lake %s", cfg->worker_id, addr,

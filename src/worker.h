@@ -76,6 +76,9 @@ struct job {
 	struct batch *batch;		/* the table this kind of file feeds */
 	char *user, *source_filename, *entity_type;
 	char *first_started_at;		/* written with "processing": the first attempt */
+	unsigned attempts;		/* starts so far, from the hash (see give_up()) */
+	char *last_error;		/* the hash's last_error, or NULL */
+	char *last_worker;		/* the hash's worker: who made the last attempt */
 	int64_t since_ms;		/* commits older than this cannot hold the upload */
 	int64_t uploaded_ms;		/* the hash's timestamp, or -1 */
 	struct pw_row_meta meta;
@@ -159,13 +162,46 @@ enum worker_state {
 	WORKER_RUNNING,
 	WORKER_DRAINING,
 	WORKER_REQUEUEING,
+	WORKER_PAUSED,		/* the lake failed: nothing in flight, probing it */
 	WORKER_STOPPED,
+};
+
+/* A worker whose heartbeat was seen missing (liveness.c). */
+struct reap_candidate {
+	char *worker;
+	double since;			/* first seen dead, CLOCK_MONOTONIC seconds */
+	bool seen;			/* in the pass under way */
+};
+
+/* Heartbeat, lease, reaper and fetch watchdog (liveness.c). */
+struct liveness {
+	struct event *tick_ev;
+	double interval;		/* --heartbeat-ttl / 6 */
+	bool gone;			/* the worker is finishing */
+	bool beat_pending;
+	double lease_from;		/* the last confirmed heartbeat's send time, or 0 */
+	double ready_since;		/* the command connection is up since, or 0 */
+	unsigned long long lapses;	/* heartbeat found expired: fenced */
+	/* reaper */
+	bool reaping, scan_done, pass_failed;
+	unsigned reaps_pending, scan_rounds;
+	char cursor[32];
+	struct reap_candidate *candidates;
+	size_t n_candidates, cap_candidates;
+	unsigned long long reaped_workers, reaped_ids;
+	/* watchdog */
+	unsigned long fetch_seen;	/* pop replies at the last look */
+	double fetch_moved;		/* when that changed */
+	bool depth_pending, stalled;
+	double stalled_since;
+	unsigned long long stalls;
 };
 
 struct pw_worker_stats {
 	unsigned long long done, failed, skipped, missing, records;
 	unsigned long long bytes;	/* of uploads read and taken */
 	unsigned long long recovered;	/* ids taken up from the processing list */
+	unsigned long long given_up;	/* failed for --max-attempts */
 	struct pw_histogram e2e;	/* upload's timestamp → final status written */
 };
 
@@ -185,8 +221,8 @@ struct pw_worker {
 	long long queue_depth;		/* -1: not known yet */
 	bool depth_pending;
 	time_t started_at;
-	struct event *heartbeat_ev;	/* SET PW_HEARTBEAT_PREFIX<worker-id> */
-	unsigned beats;			/* since the last memory line */
+	struct liveness live;
+	double memory_logged_at;	/* CLOCK_MONOTONIC seconds of the last busy line */
 	unsigned long long beats_finished;	/* files finished at that line */
 	struct event *progress_ev;	/* --exit-when-idle: progress line or log */
 	bool progress_tty;
@@ -215,14 +251,22 @@ struct pw_worker {
 	unsigned streams;		/* jobs writing their own data file */
 	struct job_list waiting;	/* paused for a stream slot, in order */
 	bool waking;			/* in batch.c's wake() */
-	struct event *fatal_ev;		/* a table failed: stop, requeue, exit 1 */
+	struct event *fatal_ev;		/* the lake failed: stop taking ids, requeue */
+	struct event *probe_ev;		/* paused: try the lake again */
+	unsigned probes;		/* failed probes in a row, for the backoff */
+	bool probing_lake;		/* batch_check_lake() in flight */
+	bool permanent;			/* the lake cannot be used again: exit 1 */
+	bool signalled;			/* SIGTERM/SIGINT: stopping, not pausing */
+	unsigned long long pauses;	/* lake failures that paused ingestion */
 	struct event *log_ev;		/* writes the log lines of this turn */
 	struct status_list statuses;	/* status writes of this turn, not sent yet */
 	unsigned n_statuses;
 	struct event *status_ev;	/* sends them, as one script */
+	struct { char *key; unsigned attempts; } *read_ok;	/* attempts to take back */
+	size_t n_read_ok, cap_read_ok;
 	bool fetch_closed;		/* draining: no pop in flight any more */
 	bool drain_expired;		/* the drain timeout passed */
-	bool failed;			/* the lake failed: exit 1 */
+	bool failed;			/* the lake failed: paused, or exit 1 */
 	bool queue_dry;			/* --exit-when-idle: the last fetch found nothing */
 	bool finish_waits;		/* finish_drain() waits for commits in flight */
 
@@ -280,21 +324,38 @@ void batch_scratch_trim(struct pw_worker *w, struct batch *b);
 bool batch_memory_full(struct pw_worker *w);
 /* Throw away every uncommitted batch (the worker is stopping on a failure). */
 void batch_abort_all(struct pw_worker *w);
+/* The heartbeat was confirmed: commits held for the lease may go. */
+void batch_lease_renewed(struct pw_worker *w);
+/* After a lake failure: whether the store and both tables can take
+ * commits again; done(w, 0) yes, 1 never (restart), -1 not yet. */
+void batch_check_lake(struct pw_worker *w, void (*done)(struct pw_worker *w, int result,
+    const struct pw_error *err));
 
 /* ops.c: /metrics, /healthz, /readyz with --metrics-addr */
 int ops_start(struct pw_worker *w, struct pw_error *err);
 void ops_stop(struct pw_worker *w);
 void ops_log_memory(struct pw_worker *w, const char *when);
 double ops_peak_rss_bytes(void);	/* VmHWM */
-/* SET portada:heartbeat:<worker-id> <unix time> EX 30, every 5 s. */
-void heartbeat_start(struct pw_worker *w);
-void heartbeat_now(struct pw_worker *w);	/* the command connection is (back) up */
-void heartbeat_stop(struct pw_worker *w);
+/* On every heartbeat: a memory line a minute while files come. */
+void ops_beat(struct pw_worker *w);
+
+/* liveness.c: heartbeat and lease, reaping dead workers, fetch watchdog */
+void liveness_start(struct pw_worker *w);
+void liveness_stop(struct pw_worker *w);
+void liveness_cmd_ready(struct pw_worker *w);	/* the command connection is (back) up */
+/* Commits may start: this worker's heartbeat is recent enough. */
+bool liveness_lease_ok(const struct pw_worker *w);
+/* The watchdog found the fetch loop stuck and has not seen it move since. */
+bool liveness_fetch_stalled(const struct pw_worker *w, double *seconds);
 /* --exit-when-idle: a live progress line on a terminal, else log lines. */
 void progress_start(struct pw_worker *w);
 void progress_stop(struct pw_worker *w);
 
-/* worker.c, called by job.c and batch.c */
+/* worker.c, called by job.c, batch.c and liveness.c */
+unsigned worker_free_slots(struct pw_worker *w);
+/* The lease lapsed: drop every file not yet in a commit in flight and take
+ * up again what is still in the processing list. */
+void worker_fence(struct pw_worker *w);
 void worker_job_freed(struct pw_worker *w, struct job *job);
 void worker_park(struct pw_worker *w, struct job *job);
 void worker_insert(struct pw_worker *w, struct job *job);

@@ -25,11 +25,11 @@ enum pw_status_scheme {
 };
 
 /* Each worker's heartbeat key (prefix + worker id): its last sign of life,
- * in seconds since the epoch, refreshed every PW_HEARTBEAT_INTERVAL s and
- * gone PW_HEARTBEAT_TTL s after the worker stopped refreshing it. */
+ * in seconds since the epoch, refreshed every --heartbeat-ttl / 6 and gone
+ * --heartbeat-ttl after the worker stopped refreshing it. */
 #define PW_HEARTBEAT_PREFIX	"portada:heartbeat:"
-#define PW_HEARTBEAT_INTERVAL	5
-#define PW_HEARTBEAT_TTL	30
+/* Held by the worker reaping dead workers' processing lists (reaper.c). */
+#define PW_REAPER_LOCK		"portada:reaper"
 
 struct pw_redis_addr {
 	char *host;		/* NULL for a unix socket */
@@ -58,6 +58,8 @@ struct pw_config {
 	double connect_timeout;
 	double command_timeout;
 	double reconcile_interval;
+	double heartbeat_ttl;		/* seconds */
+	unsigned max_attempts;		/* starts of one file before it is given up */
 	bool exit_when_idle;
 	bool archive_raw;		/* keep each upload under <lake>/raw/ */
 	enum pw_log_format log_format;

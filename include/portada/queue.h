@@ -79,6 +79,18 @@ void pw_queue_stop(struct pw_queue *q);
 /* Close the fetch connection now, even with a pop in flight (drain gave up). */
 void pw_queue_abandon_fetch(struct pw_queue *q);
 
+/* After pw_queue_stop() and fetch_closed: take ids again, on a new fetch
+ * connection (the worker paused for its lake and resumes). */
+void pw_queue_restart(struct pw_queue *q);
+
+/* Replies to pops so far: the watchdog's sign that fetching moves on. */
+unsigned long pw_queue_fetch_replies(const struct pw_queue *q);
+/* Fetching stopped though slots are free: drop the fetch connection (or
+ * just fetch again if nothing is in flight on it). */
+void pw_queue_unstick(struct pw_queue *q);
+/* Compare the processing list with the jobs in memory now (blmove mode). */
+void pw_queue_reconcile(struct pw_queue *q);
+
 /*
  * Put unfinished ids back at the head of the queue, in their order, and set
  * their status back to pending.  In blmove mode that is the whole processing

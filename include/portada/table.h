@@ -49,6 +49,15 @@ void pw_table_close(struct pw_table *t);
 const char *pw_table_name(const struct pw_table *t);
 const struct pw_table_spec *pw_table_spec(const struct pw_table *t);
 
+/*
+ * After a failure of the lake: whether this table can take commits again.
+ * done(arg, 0, NULL) if its newest known version is still there; 1 and why
+ * if it can never (the log lost that version, or another writer changed the
+ * protocol or schema: a restart must open it again); -1 and why if the
+ * store cannot tell now (try again later).
+ */
+typedef void (*pw_table_check_fn)(void *arg, int result, const struct pw_error *err);
+void pw_table_check(struct pw_table *t, pw_table_check_fn done, void *arg);
 /* The newest version this worker knows of. */
 uint64_t pw_table_version(const struct pw_table *t);
 /* Versions another writer took first, so a commit moved on (metrics). */
