@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "portada/utf8.h"
 #include "portada/yamlentities.h"
 
 #include "portada/fault.h"
@@ -325,6 +326,43 @@ hash_field(const redisReply *reply, const char *name)
 	return NULL;
 }
 
+/*
+ * file_path checked where its length is known: hash_field() would cut it
+ * at a NUL, so another file than the one named would be read; and it is
+ * shown in messages, logs and statuses, which must be UTF-8 (the dashboard
+ * decodes them).  A missing one is pw_read_open()'s to report.
+ */
+static int
+check_file_path(const redisReply *reply, struct pw_error *err)
+{
+	const char *nul;
+	size_t i, bad;
+
+	for (i = 0; i + 1 < reply->elements; i += 2) {
+		const redisReply *k = reply->element[i], *v = reply->element[i + 1];
+
+		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
+		    strcmp(k->str, "file_path") != 0)
+			continue;
+		if (v->len == 0) {
+			pw_error_set(err, "file_path is empty");
+			return -1;
+		}
+		if ((nul = memchr(v->str, '\0', v->len)) != NULL) {
+			pw_error_set(err, "file_path contains a NUL byte at offset %zu",
+			    (size_t)(nul - v->str));
+			return -1;
+		}
+		if ((bad = pw_utf8_check(v->str, v->len)) < v->len) {
+			pw_error_set(err, "file_path is not valid UTF-8 (byte 0x%02X at "
+			    "offset %zu)", (unsigned)(unsigned char)v->str[bad], bad);
+			return -1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
 /* A time field in seconds ("1738843718.123456"), as ms; -1 if absent or odd. */
 static int64_t
 field_ms(const redisReply *reply, const char *name)
@@ -486,7 +524,8 @@ on_load(struct pw_redis *r, redisReply *reply, void *arg)
 	job->shown_path = pw_remote_is_url(job->file_path) ?
 	    pw_xstrndup(job->file_path, strcspn(job->file_path, "?#")) :
 	    pw_xstrdup(job->file_path);
-	if (pw_file_kind_parse(file_type, &job->kind, &entity_type, &err) != 0) {
+	if (pw_file_kind_parse(file_type, &job->kind, &entity_type, &err) != 0 ||
+	    check_file_path(reply, &err) != 0) {
 		job_fail(job, &err);
 		return;
 	}

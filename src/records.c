@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "portada/records.h"
+#include "portada/utf8.h"
 
 /* How many bytes of s, at most max, "%.*s" may show without cutting a UTF-8 character. */
 static int
@@ -47,6 +48,10 @@ pw_file_kind_parse(const char *file_type, enum pw_file_kind *kind,
 	}
 	if (file_type == NULL)
 		pw_error_set(err, "missing field file_type");
+	else if (pw_utf8_check(file_type, strlen(file_type)) != strlen(file_type))
+		/* Not shown: messages must be UTF-8 (the dashboard decodes them). */
+		pw_error_set(err, "unsupported file_type: not valid UTF-8 (expected "
+		    "\"entry\" or \"entity_<type>\")");
 	else
 		pw_error_set(err, "unsupported file_type \"%.*s\" (expected \"entry\" or "
 		    "\"entity_<type>\")", utf8_prefix(file_type, 100), file_type);

@@ -421,7 +421,15 @@ pw_read_open(struct pw_source *src, const char *file_path,
 		/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
 		fd = open(real, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 		if (fd < 0) {
-			resolve_error(file_path, errno, err);
+			int e = errno;
+
+			/* A socket cannot be opened at all (ENXIO): say what it is. */
+			if (e == ENXIO && stat(real, &st) == 0 && !S_ISREG(st.st_mode)) {
+				pw_error_set(err, "file_path is %s, not a regular file: %s",
+				    file_kind(st.st_mode), file_path);
+				return NULL;
+			}
+			resolve_error(file_path, e, err);
 			return NULL;
 		}
 	}

@@ -197,6 +197,11 @@ START_TEST(file_kind_messages)
 	    "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
 	    "\" (expected \"entry\" or \"entity_<type>\")");
 
+	/* Bytes that are not UTF-8 are not shown: messages must be UTF-8. */
+	ck_assert_int_eq(pw_file_kind_parse("entity_\xe9t\xe9", &kind, &type, &err), -1);
+	ck_assert_str_eq(err.msg, "unsupported file_type: not valid UTF-8 (expected \"entry\" "
+	    "or \"entity_<type>\")");
+
 	/* err may be NULL. */
 	ck_assert_int_eq(pw_file_kind_parse("nope", &kind, &type, NULL), -1);
 }
