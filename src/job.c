@@ -35,6 +35,7 @@
 static void job_free(struct job *job);
 static void job_fail(struct job *job, const struct pw_error *err);
 static void job_read_ok(struct job *job);
+static void reading_done(struct job *job);
 
 static bool
 has_suffix(const char *s, const char *suffix)
@@ -102,6 +103,7 @@ to_finish(struct job *job)
 static void
 job_fail(struct job *job, const struct pw_error *err)
 {
+	reading_done(job);
 	if (job->storage_failed) {
 		/* Not the file's fault: it goes back to the queue with the rest. */
 		pw_read_destroy(job->rd);
@@ -250,6 +252,7 @@ on_end(void *arg, const struct pw_error *read_err)
 	pw_budget_set(&job->w->mem, PW_MEM_RECORDS, &job->mem_records, 0);
 	job->outcome = PW_STATUS_DONE;
 	job_read_ok(job);
+	reading_done(job);
 	batch_add(job);		/* to JOB_COMMIT, or stopping on a lake failure */
 }
 
@@ -430,6 +433,76 @@ give_up(struct job *job)
 	job_fail(job, &err);
 }
 
+/*
+ * Suspects: a file whose count is up was being read when a worker died.
+ * It is read alone, and nothing else starts while it is, so if it kills
+ * the worker again the count goes up for it only, not for the files that
+ * happened to be read alongside (they are suspects once, then read fine
+ * and are done).  Starts keep their order: behind a waiting suspect,
+ * everyone waits.
+ */
+static void
+begin_attempt(struct job *job)
+{
+	struct pw_worker *w = job->w;
+
+	job->reading = true;
+	w->n_reading++;
+	if (job->attempts > 0) {
+		w->suspect_reading = true;
+		log_info(job->id, "suspect", "started %u time(s) before without an outcome; "
+		    "read alone", job->attempts);
+	}
+	job->state = JOB_MARK;
+	job->retries = 0;
+	job_step(job);
+}
+
+static bool
+may_begin(const struct pw_worker *w, const struct job *job)
+{
+	return !w->suspect_reading && (job->attempts == 0 || w->n_reading == 0);
+}
+
+static void
+start_attempt(struct job *job)
+{
+	struct pw_worker *w = job->w;
+
+	if (!TAILQ_EMPTY(&w->iso_wait) || !may_begin(w, job)) {
+		job->iso_waiting = true;
+		TAILQ_INSERT_TAIL(&w->iso_wait, job, iso_link);
+		return;
+	}
+	begin_attempt(job);
+}
+
+/* The job's reading ended (or never will): let the next ones start. */
+static void
+reading_done(struct job *job)
+{
+	struct pw_worker *w = job->w;
+	struct job *next;
+
+	if (job->iso_waiting) {
+		TAILQ_REMOVE(&w->iso_wait, job, iso_link);
+		job->iso_waiting = false;
+	}
+	if (!job->reading)
+		return;
+	job->reading = false;
+	w->n_reading--;
+	if (job->attempts > 0)
+		w->suspect_reading = false;
+	if (w->state != WORKER_RUNNING && (w->state != WORKER_DRAINING || w->finish_waits))
+		return;		/* stopping: the waiting ones are cancelled */
+	while ((next = TAILQ_FIRST(&w->iso_wait)) != NULL && may_begin(w, next)) {
+		TAILQ_REMOVE(&w->iso_wait, next, iso_link);
+		next->iso_waiting = false;
+		begin_attempt(next);
+	}
+}
+
 static void
 on_lookup(void *arg, struct pw_table_lookup *lk, const struct pw_error *err)
 {
@@ -445,9 +518,7 @@ on_lookup(void *arg, struct pw_table_lookup *lk, const struct pw_error *err)
 			give_up(job);
 			return;
 		}
-		job->state = JOB_MARK;
-		job->retries = 0;
-		job_step(job);
+		start_attempt(job);
 		return;
 	}
 	log_info(job->id, "already-committed", "in %s version %" PRIu64
@@ -925,6 +996,7 @@ job_start(struct pw_worker *w, const char *id, bool recovered)
 static void
 job_free(struct job *job)
 {
+	reading_done(job);
 	worker_job_freed(job->w, job);
 	pw_read_destroy(job->rd);
 	pw_scan_destroy(job->scan);
@@ -954,6 +1026,7 @@ job_cancel(struct job *job)
 {
 	if (job->cmd_pending) {
 		/* The reply still owed must find the job: free it then. */
+		reading_done(job);
 		job->cancelled = true;
 		worker_job_freed(job->w, job);
 		pw_read_destroy(job->rd);

@@ -482,9 +482,12 @@ watch_fetch(struct pw_worker *w)
 bool
 liveness_fetch_stalled(const struct pw_worker *w, double *seconds)
 {
-	if (w->live.stalled && seconds != NULL)
+	/* Until a pop is answered again (the beat then logs fetch-resumed). */
+	bool stalled = w->live.stalled && pw_queue_fetch_replies(w->queue) == w->live.fetch_seen;
+
+	if (stalled && seconds != NULL)
 		*seconds = mono_now() - w->live.stalled_since;
-	return w->live.stalled;
+	return stalled;
 }
 
 /* ---- the beat ---- */

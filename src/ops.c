@@ -387,6 +387,12 @@ on_healthz(struct evhttp_request *req, void *arg)
 		reply(req, 503, "Service Unavailable", "text/plain; charset=utf-8", why, (size_t)n);
 		return;
 	}
+	if (w->live.stalls > 0) {
+		n = snprintf(why, sizeof why, "ok; the watchdog restarted the fetch loop %llu "
+		    "time(s)\n", w->live.stalls);
+		reply(req, 200, "OK", "text/plain; charset=utf-8", why, (size_t)n);
+		return;
+	}
 	reply(req, 200, "OK", "text/plain; charset=utf-8", "ok\n", 3);
 }
 

@@ -639,6 +639,7 @@ worker_init(struct pw_worker *w, const struct pw_config *cfg)
 	TAILQ_INIT(&w->jobs);
 	TAILQ_INIT(&w->parked);
 	TAILQ_INIT(&w->waiting);
+	TAILQ_INIT(&w->iso_wait);
 	pw_budget_init(&w->mem, cfg->memory_budget);
 	/* The source reads every local file through one buffer of this size. */
 	pw_budget_set(&w->mem, PW_MEM_READ, &w->mem_read, cfg->read_chunk_bytes);

@@ -47,6 +47,9 @@ enum job_state {
 struct job {
 	TAILQ_ENTRY(job) link;		/* worker's jobs, in fetch order */
 	TAILQ_ENTRY(job) park_link;	/* waiting for the command connection */
+	TAILQ_ENTRY(job) iso_link;	/* waiting for a suspect to be read alone */
+	bool iso_waiting;
+	bool reading;			/* its attempt is counted and its reading not over */
 	struct job *next_in_bucket;
 	struct pw_worker *w;
 	char *id;
@@ -250,6 +253,9 @@ struct pw_worker {
 	size_t mem_scratch;
 	unsigned streams;		/* jobs writing their own data file */
 	struct job_list waiting;	/* paused for a stream slot, in order */
+	struct job_list iso_wait;	/* waiting to start while a suspect is read */
+	unsigned n_reading;		/* jobs whose attempt is counted, not yet read */
+	bool suspect_reading;		/* one of them is a suspect: it is alone */
 	bool waking;			/* in batch.c's wake() */
 	struct event *fatal_ev;		/* the lake failed: stop taking ids, requeue */
 	struct event *probe_ev;		/* paused: try the lake again */
