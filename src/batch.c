@@ -854,7 +854,7 @@ on_committed(void *arg, uint64_t version, const struct pw_error *err)
 	}
 	log_info(NULL, "commit", "%s version %" PRIu64 ": %u upload(s), %" PRIu64
 	    " row(s), %zu data file(s)", b->spec.table, version, sb->njobs, rows, sb->nfiles);
-	w->probes = 0;	/* the lake works: a later failure starts its backoff afresh */
+	w->pause_streak = 0;	/* the lake works: a later failure backs off afresh */
 	TAILQ_REMOVE(&b->sealed, sb, link);
 	while ((job = TAILQ_FIRST(&sb->jobs)) != NULL) {
 		TAILQ_REMOVE(&sb->jobs, job, batch_link);
@@ -1042,7 +1042,7 @@ batch_check_lake(struct pw_worker *w, void (*done)(struct pw_worker *w, int resu
 
 	lc->w = w;
 	lc->done = done;
-	pw_store_probe(w->store, on_lake_probed, lc);
+	pw_store_check_writes(w->store, on_lake_probed, lc);
 }
 
 void

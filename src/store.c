@@ -311,6 +311,7 @@ struct probe {
 	struct pw_store		*st;
 	char			*key;
 	char			 a[64], b[64];
+	char			*data;		/* pw_store_check_writes() */
 	pw_store_done_fn	 done;
 	void			*arg;
 	struct pw_store_result	 res;
@@ -395,6 +396,68 @@ pw_store_probe(struct pw_store *st, pw_store_done_fn done, void *arg)
 		return;
 	}
 	pw_store_put_if_absent(st, p->key, p->a, strlen(p->a), on_probe_first, p);
+}
+
+/* ---- can it take writes again? ---- */
+
+#define WRITE_PROBE_BYTES	(64 * 1024)	/* about a small data file */
+
+static void
+on_write_probe_deleted(void *arg, const struct pw_store_result *r)
+{
+	struct probe *p = arg;
+
+	if (r->status != PW_STORE_OK)
+		log_warn(NULL, "store", "%s/%s: could not remove the probe: %s",
+		    p->st->name, p->key, r->error.msg);
+	probe_end(p);
+}
+
+static void
+on_write_probe(void *arg, const struct pw_store_result *r)
+{
+	struct probe *p = arg;
+
+	free(p->data);
+	p->data = NULL;
+	if (r->status != PW_STORE_OK) {
+		p->res.status = PW_STORE_FAILED;
+		p->res.error = r->error;
+		pw_error_prefix(&p->res.error, "%s: cannot write to the lake", p->st->name);
+		probe_end(p);
+		return;
+	}
+	p->res.status = PW_STORE_OK;
+	pw_store_delete(p->st, p->key, on_write_probe_deleted, p);
+}
+
+void
+pw_store_check_writes(struct pw_store *st, pw_store_done_fn done, void *arg)
+{
+	struct probe *p;
+	struct pw_error err;
+	char uuid[37];
+
+	if (pw_store_mkdir(st, "_portada/", &err) == -1) {
+		struct op *o = op_new(st, done, arg);
+
+		o->res.status = PW_STORE_FAILED;
+		o->res.error = err;
+		later(o);
+		return;
+	}
+	p = pw_xcalloc(1, sizeof *p);
+	p->st = st;
+	p->done = done;
+	p->arg = arg;
+	pw_lake_uuid(uuid);
+	p->key = pw_xmalloc(sizeof "_portada/probe-" + sizeof uuid);
+	snprintf(p->key, sizeof "_portada/probe-" + sizeof uuid, "_portada/probe-%s", uuid);
+	/* Not zeros: a file system that compresses must still find room. */
+	p->data = pw_xmalloc(WRITE_PROBE_BYTES);
+	for (size_t i = 0; i < WRITE_PROBE_BYTES; i++)
+		p->data[i] = (char)("0123456789abcdef"[(i * 2654435761u >> 7) & 15]);
+	pw_store_put_if_absent(st, p->key, p->data, WRITE_PROBE_BYTES, on_write_probe, p);
 }
 
 /* ---- writers ---- */

@@ -520,7 +520,9 @@ schedule_probe(struct pw_worker *w)
 	struct timeval tv;
 	unsigned i;
 
-	for (i = 0; i < w->probes && d < PROBE_MAX; i++)
+	/* Failed probes and pauses since the last commit both back off: a disk
+	 * with room for the probe but not for a data file pauses again at once. */
+	for (i = 1; i < w->probes + w->pause_streak && d < PROBE_MAX; i++)
 		d *= 2;
 	if (d > PROBE_MAX)
 		d = PROBE_MAX;
@@ -534,12 +536,13 @@ schedule_probe(struct pw_worker *w)
 static void
 pause_ingestion(struct pw_worker *w)
 {
-	/* probes is not reset: a lake that fails again before any commit
-	 * lands (small writes pass, big ones do not) backs off further. */
 	w->state = WORKER_PAUSED;
 	w->pauses++;
-	log_warn(NULL, "paused", "ingestion paused for the lake %s; trying it again with a "
-	    "backoff of %.0fs up to %.0fs", w->cfg->lake, PROBE_FIRST, PROBE_MAX);
+	w->pause_streak++;
+	w->probes = 0;
+	log_warn(NULL, "paused", "ingestion paused for the lake %s (%u time(s) since the last "
+	    "commit); trying it again with a backoff of up to %.0fs", w->cfg->lake,
+	    w->pause_streak, PROBE_MAX);
 	schedule_probe(w);
 }
 

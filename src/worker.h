@@ -260,6 +260,7 @@ struct pw_worker {
 	struct event *fatal_ev;		/* the lake failed: stop taking ids, requeue */
 	struct event *probe_ev;		/* paused: try the lake again */
 	unsigned probes;		/* failed probes in a row, for the backoff */
+	unsigned pause_streak;		/* pauses since the last commit, for the backoff */
 	bool probing_lake;		/* batch_check_lake() in flight */
 	bool permanent;			/* the lake cannot be used again: exit 1 */
 	bool signalled;			/* SIGTERM/SIGINT: stopping, not pausing */

@@ -65,6 +65,13 @@ const char *pw_store_name(const struct pw_store *st);
  */
 int pw_store_mkdir(struct pw_store *st, const char *prefix, struct pw_error *err) PW_MUST_CHECK;
 
+/*
+ * After a failure: write a small object (64 KiB) and remove it again, to
+ * see whether the lake takes writes now (room on the disk, writable, the
+ * store reachable).
+ */
+void pw_store_check_writes(struct pw_store *st, pw_store_done_fn done, void *arg);
+
 void pw_store_put_if_absent(struct pw_store *st, const char *key, const void *data, size_t len,
     pw_store_done_fn done, void *arg);
 void pw_store_get(struct pw_store *st, const char *key, size_t max, pw_store_done_fn done,

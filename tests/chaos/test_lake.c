@@ -1,0 +1,168 @@
+/*
+ * The lake on a tiny tmpfs that fills up, or turns read-only, under a
+ * running worker: ingestion pauses (no file fails, the files in flight go
+ * back to the queue), and resumes by itself once the lake takes writes
+ * again; in the end every file is in the table exactly once and every
+ * data file the log adds is whole.
+ *
+ * The tmpfs is mounted in a mount namespace of the test's own, so it goes
+ * away with the test whatever happens.  That needs root (CAP_SYS_ADMIN),
+ * which scripts/test.sh has; without it the cases say so and do not run.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <sys/mount.h>
+
+#include "chaos.h"
+
+/* Load files whose raw_text is random hex: about half compressible, so a
+ * few dozen of them fill a megabyte of Parquet. */
+static void
+write_noisy_files(const char **paths, unsigned base, unsigned step, size_t text)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (unsigned k = 0; k < C_LOAD_FILES; k++) {
+		unsigned n = base + step * k;
+		size_t size = 64 + (size_t)n * (text + 200), off = 0;
+		char *buf = malloc(size), rel[64];
+
+		ck_assert_ptr_nonnull(buf);
+		off += (size_t)snprintf(buf + off, size - off, "[\n");
+		for (unsigned i = 0; i < n; i++) {
+			off += (size_t)snprintf(buf + off, size - off, "  {\"model_version\": "
+			    "\"boat_facts-00.00.01\", \"publication_name\": \"DB\", \"ship_name\": "
+			    "{\"original_value\": \"Ship %u\"}, \"raw_text\": \"", i);
+			for (size_t j = 0; j < text; j++)
+				buf[off++] = hex[random() & 15];
+			off += (size_t)snprintf(buf + off, size - off, "\"}%s\n", i + 1 < n ? "," : "");
+		}
+		off += (size_t)snprintf(buf + off, size - off, "]\n");
+		ck_assert(off < size);
+		snprintf(rel, sizeof rel, "ingest/noisy/%u.json", k);
+		paths[k] = strdup(h_write(rel, buf, off));
+		free(buf);
+	}
+}
+
+/* A private mount namespace with a tmpfs of this size at <dir>/lakefs. */
+static const char *
+mount_lake(const char *test, const char *size)
+{
+	static char dir[PATH_MAX];
+	char opts[64];
+
+	snprintf(dir, sizeof dir, "%s/lakefs", H->dir);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+		printf("%s: not run: no mount namespace of its own (%s); it needs root\n", test,
+		    strerror(errno));
+		return NULL;
+	}
+	snprintf(opts, sizeof opts, "size=%s,mode=0755", size);
+	ck_assert_msg(mount("tmpfs", dir, "tmpfs", 0, opts) == 0, "mount tmpfs: %s",
+	    strerror(errno));
+	return dir;
+}
+
+static void
+remount(const char *dir, unsigned long flags, const char *opts)
+{
+	ck_assert_msg(mount("tmpfs", dir, "tmpfs", MS_REMOUNT | flags, opts) == 0,
+	    "remount %s: %s", opts, strerror(errno));
+}
+
+/* Statuses so far: none failed, and every one not done is pending or in flight. */
+static void
+assert_none_failed(char **ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *st = h_hget(ids[i], "status");
+
+		ck_assert_msg(st == NULL || strcmp(st, "-1") != 0, "%s failed", ids[i]);
+		free(st);
+	}
+}
+
+static void
+run(const char *test, const char *prefix, bool read_only)
+{
+	enum { N = 128 };	/* halves of 8 * k: id i reads load file i % 8 */
+	char **ids = h_ids(prefix, N), lake_arg[PATH_MAX + 8];
+	const char *paths[C_LOAD_FILES], *dir;
+	struct h_worker w;
+	struct h_log *log;
+	double t_pause;
+
+	if ((dir = mount_lake(test, read_only ? "64m" : "1m")) == NULL)
+		return;
+	srandom(1);
+	write_noisy_files(paths, 20, 5, 600);
+	snprintf(lake_arg, sizeof lake_arg, "%s/lake", dir);
+	h_worker_start(&w, prefix, "--lake", lake_arg, "--commit-interval-ms", "100",
+	    "--max-inflight", "16", NULL);
+	if (read_only) {
+		h_enqueue_many(H_API_NEW, ids, N / 2, paths, C_LOAD_FILES, "entry", prefix);
+		ck_assert(h_worker_wait_event(&w, "commit", 2, 30));
+		remount(dir, MS_RDONLY, "size=64m");
+		h_enqueue_many(H_API_NEW, ids + N / 2, N / 2, paths, C_LOAD_FILES, "entry", prefix);
+	} else
+		h_enqueue_many(H_API_NEW, ids, N, paths, C_LOAD_FILES, "entry", prefix);
+	ck_assert_msg(h_worker_wait_event(&w, "paused", 1, 60), "the worker did not pause");
+	/*
+	 * Paused: it stays up and fails nothing.  A full disk may take the
+	 * 64 KiB probe but not a data file: it pauses again, backing off.
+	 */
+	if (read_only) {
+		h_sleep(3 * h_slow());
+		ck_assert_int_eq(h_worker_events(&w, "resumed"), 0);
+		ck_assert_int_eq(h_int("LLEN files:processing:%s", prefix), 0);
+	} else
+		ck_assert_msg(h_worker_wait_event(&w, "paused", 3, 30), "no backoff on a full disk");
+	ck_assert(h_worker_running(&w));
+	ck_assert_msg(h_int("LLEN files:all") > 0, "nothing went back to the queue");
+	assert_none_failed(ids, N);
+	t_pause = h_now();
+	remount(dir, 0, "size=64m");	/* space back, writable again */
+	ck_assert_msg(h_worker_wait_event(&w, "resumed", 1, 90), "the worker did not resume");
+	ck_assert(c_wait_final(ids, N, 90));
+	h_worker_signal(&w, SIGTERM);
+	ck_assert_int_eq(h_worker_wait(&w, 30), 0);
+	h_assert_all_status(ids, N, "2");
+	ck_assert_uint_eq(c_check_table(lake_arg, "ship_entries", ids, N, 20, 5),
+	    c_sum_expected(N, 20, 5));
+	h_assert_lists_empty(prefix);
+	log = h_log_load(w.log);
+	ck_assert_uint_eq(h_log_count(log, "failed", NULL), 0);
+	printf("%s: paused %zu time(s) (%s), all done %.1f s after the lake was given back; "
+	    "%d files done once\n", test, h_log_count(log, "paused", NULL),
+	    h_log_msg(log, "lake-failed", NULL), h_now() - t_pause, N);
+	h_log_free(log);
+	ck_assert(umount2(dir, MNT_DETACH) == 0);
+	h_free_paths(paths, C_LOAD_FILES);
+	h_strv_free(ids, N);
+}
+
+START_TEST(disk_full_pauses_and_resumes)
+{
+	run("disk_full_pauses_and_resumes", "df", false);
+}
+END_TEST
+
+START_TEST(read_only_lake_pauses_and_resumes)
+{
+	run("read_only_lake_pauses_and_resumes", "ro", true);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("chaos-lake");
+	TCase *tc = h_tcase("lake", false);
+
+	tcase_add_test(tc, disk_full_pauses_and_resumes);
+	tcase_add_test(tc, read_only_lake_pauses_and_resumes);
+	suite_add_tcase(s, tc);
+	return h_main(s, true);
+}
