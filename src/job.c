@@ -14,6 +14,16 @@
  * simply sent again once the command connection is back: the job "parks".
  * A step answered with an error is retried with backoff, except WRONGTYPE,
  * which no retry can fix.
+ *
+ * Failures come in two kinds, and only one is the file's:
+ *   passing    Redis away or erring (park, retry_later()), the lake or the
+ *              store failing (job->storage_failed: worker_fatal() pauses
+ *              the worker and the file goes back to the queue unharmed)
+ *   the file's bad JSON or shape, missing, outside the ingest roots, a
+ *              bad file_type, a source URL that keeps failing: job_fail()
+ *              ends it with status failed at once, and no retry
+ * A death while the file is read is neither until it repeats: see
+ * give_up().
  */
 #include <inttypes.h>
 #include <math.h>
