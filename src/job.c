@@ -63,17 +63,25 @@ on_retry(evutil_socket_t fd, short what, void *arg)
 	job_step(arg);
 }
 
-/* A Redis error reply that may go away (OOM, LOADING, BUSY, READONLY...). */
+/*
+ * A Redis error reply that may go away (OOM, LOADING, BUSY, READONLY...):
+ * 1 s doubling to RETRY_MAX_SECONDS, jittered over the upper half so the
+ * files of a busy worker do not all come back in the same instant.
+ */
 static void
 retry_later(struct job *job, const char *what, const char *reply)
 {
-	struct timeval tv = { 1, 0 };
+	struct timeval tv;
+	double d = 1;
 	unsigned i;
 
-	for (i = 0; i < job->retries && tv.tv_sec < RETRY_MAX_SECONDS; i++)
-		tv.tv_sec *= 2;
-	if (tv.tv_sec > RETRY_MAX_SECONDS)
-		tv.tv_sec = RETRY_MAX_SECONDS;
+	for (i = 0; i < job->retries && d < RETRY_MAX_SECONDS; i++)
+		d *= 2;
+	if (d > RETRY_MAX_SECONDS)
+		d = RETRY_MAX_SECONDS;
+	d = d / 2 + d / 2 * ((double)random() / (double)RAND_MAX);
+	tv.tv_sec = (time_t)d;
+	tv.tv_usec = (suseconds_t)((d - (double)tv.tv_sec) * 1e6);
 	if (job->retries == 0)
 		log_warn(job->id, "redis-error", "%s: %s; retrying", what, reply);
 	job->retries++;

@@ -327,18 +327,23 @@ on_block(struct pw_redis *r, redisReply *reply, void *arg)
 
 /*
  * An error reply (OOM, READONLY, LOADING, WRONGTYPE on a key...) comes on a
- * healthy connection and would come again at once: wait, 1 s doubling to 5 s.
+ * healthy connection and would come again at once: wait, 1 s doubling to
+ * 5 s, jittered over the upper half.
  */
 static void
 fetch_failed(struct pw_queue *q, const char *why)
 {
-	struct timeval tv = { 1, 0 };
+	struct timeval tv;
+	double d = 1;
 	unsigned i;
 
-	for (i = 1; i < q->fetch_errors && tv.tv_sec < 5; i++)
-		tv.tv_sec *= 2;
-	if (tv.tv_sec > 5)
-		tv.tv_sec = 5;
+	for (i = 1; i < q->fetch_errors && d < 5; i++)
+		d *= 2;
+	if (d > 5)
+		d = 5;
+	d = d / 2 + d / 2 * ((double)random() / (double)RAND_MAX);	/* jitter */
+	tv.tv_sec = (time_t)d;
+	tv.tv_usec = (suseconds_t)((d - (double)tv.tv_sec) * 1e6);
 	if (q->fetch_errors == 0)
 		log_warn(NULL, "fetch-failed", "%s; retrying every few seconds", why);
 	else
