@@ -1038,6 +1038,16 @@ job_free(struct job *job)
 	free(job);
 }
 
+/* The lease lapsed (worker_fence()): not the file's fault, so its attempt
+ * is taken back before the job is dropped. */
+void
+job_abandon(struct job *job)
+{
+	if (job->reading)
+		job_read_ok(job);
+	job_cancel(job);
+}
+
 /* Drop a job at the drain deadline; its id goes back to the queue. */
 void
 job_cancel(struct job *job)

@@ -138,7 +138,7 @@ worker_fence(struct pw_worker *w)
 		if ((job->in_batch && job->sealed != NULL && job->sealed->submitted) ||
 		    job->state == JOB_FINISH || job->state == JOB_ACK)
 			continue;
-		job_cancel(job);
+		job_abandon(job);
 	}
 	pw_queue_reconcile(w->queue);
 }

@@ -292,6 +292,7 @@ void job_send_statuses(struct pw_worker *w);
 void job_drop_statuses(struct pw_worker *w);
 void job_step(struct job *job);
 void job_cancel(struct job *job);
+void job_abandon(struct job *job);
 
 void job_committed(struct job *job, uint64_t version);
 
