@@ -112,6 +112,8 @@ START_TEST(kill_cycles)
 	START(&w, "kc-killed", "--commit-interval-ms", "30");
 	ck_assert_msg(c_wait_final(ids, N, 120), "%zu of %d files final",
 	    c_count_final(ids, N), N);
+	/* Its signal handlers are set by then (a SIGTERM before would kill it). */
+	ck_assert(h_worker_wait_event(&w, "start", 1, 30));
 	h_worker_signal(&w, SIGTERM);
 	h_worker_signal(&steady, SIGTERM);
 	ck_assert_int_eq(h_worker_wait(&w, 30), 0);
