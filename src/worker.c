@@ -129,8 +129,8 @@ worker_fence(struct pw_worker *w)
 {
 	struct job *job, *next;
 
-	if (w->state != WORKER_RUNNING)
-		return;		/* stopping or paused: the requeue deals with them */
+	if (w->state != WORKER_RUNNING && w->state != WORKER_DRAINING)
+		return;		/* only commits already sent are left: they stand */
 	batch_abort_all(w);
 	for (job = TAILQ_FIRST(&w->jobs); job != NULL; job = next) {
 		next = TAILQ_NEXT(job, link);
@@ -140,7 +140,9 @@ worker_fence(struct pw_worker *w)
 			continue;
 		job_abandon(job);
 	}
-	pw_queue_reconcile(w->queue);
+	/* Draining, the requeue puts back what is still in the list. */
+	if (w->state == WORKER_RUNNING)
+		pw_queue_reconcile(w->queue);
 }
 
 /* --- queue events --------------------------------------------------------- */
