@@ -15,6 +15,7 @@
 #include "portada/log.h"
 #include "portada/worker.h"
 #include "portada/remote.h"
+#include "preflight.h"
 #include "worker.h"
 
 #define HTTP_CONNECTIONS	64	/* to the store and source hosts, at most */
@@ -207,6 +208,7 @@ cmd_ready(void *arg)
 		return;
 	}
 	heartbeat_now(w);	/* (re)connected: alive again at once */
+	preflight_redis(w);	/* the first time: Redis's version and settings */
 	/* Resume parked jobs; a step that cannot be sent parks again. */
 	TAILQ_INIT(&resume);
 	while ((job = TAILQ_FIRST(&w->parked)) != NULL) {
@@ -581,6 +583,10 @@ pw_worker_run(const struct pw_config *cfg)
 	/* Before the signal handlers: stopping then has nothing to save. */
 	if (batch_open_all(&w, &err) == -1) {
 		log_error(NULL, "table", "%s", err.msg);
+		worker_finish(&w);
+		return 2;
+	}
+	if (preflight_local(&w) == -1) {	/* logged */
 		worker_finish(&w);
 		return 2;
 	}
