@@ -382,8 +382,13 @@ on_answer(struct pw_redis *r, redisReply *reply, void *arg)
 	(void)r;
 	if (reply == NULL)
 		c->lost = true;
-	else if (reply->type == REDIS_REPLY_ERROR)
-		a->error = pw_xstrdup(reply->str);
+	else if (reply->type == REDIS_REPLY_ERROR) {
+		size_t n = strlen(reply->str);
+
+		while (n > 0 && reply->str[n - 1] == ' ')
+			n--;	/* "... with args beginning with: 'GET' 'save' " */
+		a->error = pw_xstrndup(reply->str, n);
+	}
 	else if (a->what == ASK_INFO && reply->type == REDIS_REPLY_STRING)
 		a->value = pw_xstrndup(reply->str, reply->len);
 	else if (a->what != ASK_INFO && reply->type == REDIS_REPLY_ARRAY &&
