@@ -182,6 +182,40 @@ START_TEST(risky_redis_and_missing_root)
 }
 END_TEST
 
+/*
+ * Redis down when the worker starts: the local lines come at once, the
+ * Redis ones once the command connection is first ready, and the loop
+ * never waited for them.
+ */
+START_TEST(redis_down_at_start)
+{
+	const char *argv[32];
+	struct h_worker w;
+	struct h_log *log;
+	const char *path = h_write_entries("ingest/down.json", 3, 10);
+
+	h_redis_kill();
+	worker_argv(argv, H->url, "down", NULL);
+	h_worker_start_argv(&w, argv);
+	ck_assert(h_worker_wait_event(&w, "redis-down", 1, 10));
+	ck_assert_uint_eq(h_worker_events(&w, "preflight"), 2);	/* lake, root */
+	h_sleep(0.5);
+	ck_assert_uint_eq(h_worker_events(&w, "preflight"), 2);
+	h_redis_start();
+	ck_assert(h_worker_wait_event(&w, "preflight", 5, 20));
+	h_enqueue(H_API_NEW, "down-1", path, "entry", "pf");
+	ck_assert(h_worker_wait_event(&w, "done", 1, 20));
+	h_worker_signal(&w, SIGTERM);
+	ck_assert_int_eq(h_worker_wait(&w, 30), 0);
+	log = h_log_load(w.log);
+	assert_line(log, "Redis 7.", "info");
+	assert_line(log, "maxmemory-policy noeviction", "info");
+	assert_line(log, "persistence: none", "warn");
+	ck_assert_uint_eq(h_log_count(log, "preflight", NULL), 5);
+	h_log_free(log);
+}
+END_TEST
+
 /* What a restart would lose, for each kind of persistence. */
 START_TEST(persistence_each_kind)
 {
@@ -607,6 +641,7 @@ main(void)
 	TCase *tc = h_tcase("preflight", false);
 
 	tcase_add_test(tc, risky_redis_and_missing_root);
+	tcase_add_test(tc, redis_down_at_start);
 	tcase_add_test(tc, persistence_each_kind);
 	tcase_add_test(tc, config_refused_is_not_a_failure);
 	tcase_add_test(tc, unwritable_lake_exits_2);

@@ -313,8 +313,15 @@ START_TEST(both_connections_killed)
 
 			if (id >= 0)
 				kills[kind] += (unsigned)h_int("CLIENT KILL ID %lld", id);
-		} else
+		} else {
+			/* Both up again (each may still be reconnecting), then both cut. */
+			double up_by = h_now() + 5 * h_slow();
+
+			while ((client_id(names[0]) < 0 || client_id(names[1]) < 0) &&
+			    h_now() < up_by)
+				h_sleep(0.01);
 			kills[2] += h_int("CLIENT KILL TYPE normal SKIPME yes") == 2;
+		}
 		h_sleep(0.1);
 	}
 	printf("both_connections_killed: %u kills of fetch, %u of command, %u of both, "
