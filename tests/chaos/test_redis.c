@@ -296,8 +296,9 @@ START_TEST(both_connections_killed)
 		"portada-worker:ck:fetch", "portada-worker:ck:command",
 	};
 	unsigned kills[3] = { 0, 0, 0 };
+	long long id[2];
 	struct run r;
-	double t = h_now(), deadline = t + 80 * h_slow();
+	double t = h_now(), deadline = t + 80 * h_slow(), up_by;
 
 	run_start(&r, "ck", N, extra);
 	for (unsigned i = 0; h_worker_events(&r.w, "done") < N; i++) {
@@ -308,20 +309,17 @@ START_TEST(both_connections_killed)
 		ck_assert_msg(h_worker_running(&r.w), "the worker exited");
 		if (r.queued < N && h_worker_events(&r.w, "done") + WAVE / 2 >= r.queued)
 			run_wave(&r, WAVE);
-		if (kind < 2) {
-			long long id = client_id(names[kind]);
-
-			if (id >= 0)
-				kills[kind] += (unsigned)h_int("CLIENT KILL ID %lld", id);
-		} else {
-			/* Both up again (each may still be reconnecting), then both cut. */
-			double up_by = h_now() + 5 * h_slow();
-
-			while ((client_id(names[0]) < 0 || client_id(names[1]) < 0) &&
-			    h_now() < up_by)
-				h_sleep(0.01);
-			kills[2] += h_int("CLIENT KILL TYPE normal SKIPME yes") == 2;
+		/* The connection(s) up again first: each may still be reconnecting. */
+		up_by = h_now() + 5 * h_slow();
+		while ((id[0] = client_id(names[0])) < 0 ||
+		    (id[1] = client_id(names[1])) < 0) {
+			ck_assert_msg(h_now() < up_by, "a connection did not come back");
+			h_sleep(0.01);
 		}
+		if (kind < 2)
+			kills[kind] += (unsigned)h_int("CLIENT KILL ID %lld", id[kind]);
+		else
+			kills[2] += h_int("CLIENT KILL TYPE normal SKIPME yes") == 2;
 		h_sleep(0.1);
 	}
 	printf("both_connections_killed: %u kills of fetch, %u of command, %u of both, "
