@@ -2,8 +2,9 @@
  * Redis faults under a real worker with files flowing: the server
  * SIGKILLed and restarted from its AOF (appendfsync always) three times,
  * the server stopped with SIGSTOP for longer than every timeout the
- * worker has and then continued, and both of the worker's connections
- * (fetch and command) cut with CLIENT KILL again and again.  Each case
+ * worker has and then continued, stopped again and again for about as
+ * long as the worker's 1 s deadlines, and both of the worker's
+ * connections (fetch and command) cut with CLIENT KILL again and again.  Each case
  * ends the same way: every file status 2, each exactly once in the Delta
  * table (and done once in the log), the queue and the processing list
  * empty, the worker stopping cleanly on SIGTERM.
@@ -331,6 +332,39 @@ START_TEST(both_connections_killed)
 }
 END_TEST
 
+
+/*
+ * Short stops, one after the other, of 0.6 to 1.95 s against 1 s
+ * deadlines: replies that come just before, at or just after the
+ * watchdog gives up on them.
+ */
+START_TEST(redis_stopped_around_the_deadline)
+{
+	enum { N = 600, WAVE = 200 };
+	static const char *const extra[] = { "--connect-timeout", "1s",
+		"--command-timeout", "1s", "--block-timeout", "1s", NULL };
+	struct run r;
+	double t = h_now(), deadline = t + 80 * h_slow();
+	unsigned i;
+
+	run_start(&r, "edge", N, extra);
+	for (i = 0; h_worker_events(&r.w, "done") < N; i++) {
+		ck_assert_msg(h_now() < deadline, "only %u of %d done after %.0f s",
+		    h_worker_events(&r.w, "done"), N, h_now() - t);
+		if (r.queued < N && h_worker_events(&r.w, "done") + WAVE / 2 >= r.queued)
+			run_wave(&r, WAVE);
+		ck_assert_int_eq(kill(H->redis_pid, SIGSTOP), 0);
+		h_sleep(0.6 + 0.15 * (double)(i % 10));
+		ck_assert_int_eq(kill(H->redis_pid, SIGCONT), 0);
+		h_sleep(0.3);
+	}
+	printf("redis_stopped_around_the_deadline: %u stops, %u redis-down, %.1f s\n", i,
+	    h_worker_events(&r.w, "redis-down"), h_now() - t);
+	ck_assert_uint_ge(i, 3);
+	run_finish(&r, 30);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -342,6 +376,7 @@ main(void)
 	tc = h_tcase("redis-faults", false);
 	tcase_add_test(tc, redis_stopped_past_every_timeout);
 	tcase_add_test(tc, both_connections_killed);
+	tcase_add_test(tc, redis_stopped_around_the_deadline);
 	suite_add_tcase(s, tc);
 	return h_main(s, true);
 }
