@@ -254,10 +254,15 @@ START_TEST(persistence_each_kind)
 }
 END_TEST
 
-/* CONFIG renamed away: each setting says it could not be checked, and that is all. */
+/*
+ * CONFIG renamed away, or INFO and CONFIG refused by an ACL: each setting
+ * says it could not be checked, and that is all.
+ */
 START_TEST(config_refused_is_not_a_failure)
 {
 	static const char *const renamed[] = { "--rename-command", "CONFIG", "", NULL };
+	static const char *const acl[] = { "--user", "default", "on", "nopass", "~*", "&*",
+		"+@all", "-info", "-config", NULL };
 	struct h_log *log;
 
 	redis_with(renamed);
@@ -267,6 +272,14 @@ START_TEST(config_refused_is_not_a_failure)
 	    "command 'CONFIG'", "warn");
 	assert_line(log, "persistence could not be checked (CONFIG GET: ERR unknown "
 	    "command 'CONFIG'", "warn");
+	h_log_free(log);
+
+	/* An ACL that refuses INFO and CONFIG (as a managed Redis may). */
+	redis_with(acl);
+	log = run_worker("acl", 5, NULL, 10);
+	assert_line(log, "the Redis version could not be checked (INFO: NOPERM", "warn");
+	assert_line(log, "maxmemory-policy could not be checked (CONFIG GET: NOPERM", "warn");
+	assert_line(log, "persistence could not be checked (CONFIG GET: NOPERM", "warn");
 	h_log_free(log);
 }
 END_TEST
