@@ -1,17 +1,20 @@
 /*
  * The start-up preflight (src/preflight.c): each finding is one "preflight"
  * log line, checked here against a real redis-server started with the
- * settings in question, a lake that cannot be written (a path under a
- * regular file; a read-only bind mount of a lake whose tables exist,
- * which opening the tables alone would not notice), a small tmpfs lake,
- * and a Redis too old for the worker's commands.  After each warning the
- * worker must still do its work.
+ * settings in question (evicting, each kind of persistence, CONFIG renamed
+ * away, INFO and CONFIG refused by an ACL, down when the worker starts), a
+ * lake that cannot be written (a path under a regular file; a read-only
+ * bind mount of a lake whose tables exist, which opening the tables alone
+ * would not notice), a small tmpfs lake, and a Redis too old for the
+ * worker's commands.  After each warning the worker must still do its
+ * work.  The mount cases need root (a private mount namespace); without
+ * it they are skipped with a line saying so.
  *
  * Debian 12 has no Redis older than 7.0 and none can be installed here, so
  * "too old" is a tiny RESP server in this program that answers INFO with
- * redis_version:6.0.0 and refuses BLMOVE/LMOVE as 6.0 does; everything
- * else about that check (the real INFO reply, its parsing on a real 7.0)
- * runs against the real server in the other cases.
+ * redis_version:6.0.0 and refuses BLMOVE, LMOVE and LPOP with a count as
+ * 6.0 does; everything else about that check (the real INFO reply, its
+ * parsing) runs against the real 7.0 server in the other cases.
  */
 #include <errno.h>
 #include <fcntl.h>
