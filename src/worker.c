@@ -14,6 +14,7 @@
 #include "portada/log.h"
 #include "portada/worker.h"
 #include "portada/remote.h"
+#include "preflight.h"
 #include "worker.h"
 
 #define HTTP_CONNECTIONS	64	/* to the store and source hosts, at most */
@@ -231,6 +232,7 @@ cmd_ready(void *arg)
 		return;
 	}
 	liveness_cmd_ready(w);
+	preflight_redis(w);	/* the first time: Redis's version and settings */
 	/* Resume parked jobs; a step that cannot be sent parks again. */
 	TAILQ_INIT(&resume);
 	while ((job = TAILQ_FIRST(&w->parked)) != NULL) {
@@ -732,6 +734,10 @@ pw_worker_run(const struct pw_config *cfg)
 	/* Before the signal handlers: stopping then has nothing to save. */
 	if (batch_open_all(&w, &err) == -1) {
 		log_error(NULL, "table", "%s", err.msg);
+		worker_finish(&w);
+		return 2;
+	}
+	if (preflight_local(&w) == -1) {	/* logged */
 		worker_finish(&w);
 		return 2;
 	}

@@ -276,6 +276,7 @@ struct pw_worker {
 	bool failed;			/* the lake failed: paused, or exit 1 */
 	bool queue_dry;			/* --exit-when-idle: the last fetch found nothing */
 	bool finish_waits;		/* finish_drain() waits for commits in flight */
+	int preflight;			/* preflight.c: the Redis checks' progress */
 
 	struct event *sigterm_ev, *sigint_ev;
 	struct event *drain_ev;		/* drain timeout */
