@@ -878,8 +878,9 @@ batch_settling(const struct pw_worker *w)
 
 		if (w->batches[i] == NULL || (sb = TAILQ_FIRST(&w->batches[i]->sealed)) == NULL)
 			continue;
-		/* After a failure only a put already sent can still land. */
-		if (sb->submitted || !w->failed)
+		/* After a failure, or without a lease (batch.c's pump() holds
+		 * commits then), only a put already sent can still land. */
+		if (sb->submitted || (!w->failed && liveness_lease_ok(w)))
 			return true;
 	}
 	return false;

@@ -121,6 +121,9 @@ to_finish(struct job *job)
 static void
 job_fail(struct job *job, const struct pw_error *err)
 {
+	/* Failed, or not its fault: either way no death to count. */
+	if (job->reading)
+		job_read_ok(job);
 	reading_done(job);
 	if (job->storage_failed) {
 		/* Not the file's fault: it goes back to the queue with the rest. */
@@ -428,10 +431,10 @@ note_attempts(struct job *job, const redisReply *reply)
 /*
  * Poison files: every start of a file counts in its hash's `attempts`
  * (written with "processing").  The count is taken back once the file is
- * read whole (job_read_ok()), or when a stopping or pausing worker puts
- * it back (queue.c), so what is left counts attempts that ended while the
- * file was being read and its worker died (a crash, a kill) or lost its
- * heartbeat.  Past --max-attempts the file fails instead, so one that
+ * read whole or fails (job_read_ok()), or when the worker drops it
+ * (job_abandon(): stopping, pausing, a lapsed lease), so what is left
+ * counts attempts that ended while the file was being read and its worker
+ * died (a crash, a kill) or was reaped.  Past --max-attempts the file fails instead, so one that
  * crashes the worker cannot do so for ever.
  */
 static void
@@ -512,8 +515,9 @@ reading_done(struct job *job)
 	w->n_reading--;
 	if (job->attempts > 0)
 		w->suspect_reading = false;
-	if (w->state != WORKER_RUNNING && (w->state != WORKER_DRAINING || w->finish_waits))
-		return;		/* stopping: the waiting ones are cancelled */
+	if (w->fencing || (w->state != WORKER_RUNNING &&
+	    (w->state != WORKER_DRAINING || w->finish_waits)))
+		return;		/* being dropped: the waiting ones go too */
 	while ((next = TAILQ_FIRST(&w->iso_wait)) != NULL && may_begin(w, next)) {
 		TAILQ_REMOVE(&w->iso_wait, next, iso_link);
 		next->iso_waiting = false;
@@ -866,8 +870,9 @@ send_status_batch(struct pw_worker *w)
  */
 static const char read_ok_script[] =
     "for i = 1, #KEYS do\n"
-    "  if redis.call('HGET', KEYS[i], 'worker') == ARGV[1] then\n"
-    "    redis.call('HSET', KEYS[i], 'attempts', ARGV[i + 1])\n"
+    "  if redis.call('HGET', KEYS[i], 'worker') == ARGV[1]\n"
+    "      and redis.call('HGET', KEYS[i], 'attempts') == ARGV[2 * i] then\n"
+    "    redis.call('HSET', KEYS[i], 'attempts', ARGV[2 * i + 1])\n"
     "  end\n"
     "end\n"
     "return #KEYS\n";
@@ -896,33 +901,41 @@ job_read_ok(struct job *job)
 	event_active(w->status_ev, EV_TIMEOUT, 0);
 }
 
-static void
+/* Up to STATUS_BATCH_MAX take-backs in one script; -1 (kept for the next
+ * time the connection is up) if it could not be sent. */
+static int
 send_read_ok(struct pw_worker *w)
 {
 	size_t n = w->n_read_ok < STATUS_BATCH_MAX ? w->n_read_ok : STATUS_BATCH_MAX;
-	size_t argc = 4 + 2 * n, i;
+	size_t argc = 4 + 3 * n, i;
 	const char **argv = pw_xcalloc(argc, sizeof *argv);
-	char (*nums)[16] = pw_xcalloc(n, sizeof *nums), numkeys[24];
+	char (*nums)[2][16] = pw_xcalloc(n, sizeof *nums), numkeys[24];
+	int rc;
 
 	snprintf(numkeys, sizeof numkeys, "%zu", n);
 	argv[0] = "EVAL";
 	argv[1] = read_ok_script;
 	argv[2] = numkeys;
+	argv[3 + n] = w->cfg->worker_id;
 	for (i = 0; i < n; i++) {
 		argv[3 + i] = w->read_ok[i].key;
-		snprintf(nums[i], sizeof nums[i], "%u", w->read_ok[i].attempts);
-		argv[4 + n + i] = nums[i];
+		/* Only the count this attempt wrote is taken back. */
+		snprintf(nums[i][0], sizeof nums[i][0], "%u", w->read_ok[i].attempts + 1);
+		snprintf(nums[i][1], sizeof nums[i][1], "%u", w->read_ok[i].attempts);
+		argv[4 + n + 2 * i] = nums[i][0];
+		argv[5 + n + 2 * i] = nums[i][1];
 	}
-	argv[3 + n] = w->cfg->worker_id;
-	if (pw_redis_command(pw_queue_cmd(w->queue), on_read_ok, NULL, 0, (int)argc, argv,
-	    NULL) != 0)
-		log_debug(NULL, "attempts", "%zu not taken back: Redis is away", n);
+	rc = pw_redis_command(pw_queue_cmd(w->queue), on_read_ok, NULL, 0, (int)argc, argv,
+	    NULL);
+	free(argv);
+	free(nums);
+	if (rc != 0)
+		return -1;
 	for (i = 0; i < n; i++)
 		free(w->read_ok[i].key);
 	memmove(w->read_ok, w->read_ok + n, (w->n_read_ok - n) * sizeof *w->read_ok);
 	w->n_read_ok -= n;
-	free(argv);
-	free(nums);
+	return 0;
 }
 
 void
@@ -930,8 +943,8 @@ job_send_statuses(struct pw_worker *w)
 {
 	while (!TAILQ_EMPTY(&w->statuses))
 		send_status_batch(w);
-	while (w->n_read_ok > 0)
-		send_read_ok(w);
+	while (w->n_read_ok > 0 && send_read_ok(w) == 0)
+		;
 }
 
 void
@@ -1038,8 +1051,8 @@ job_free(struct job *job)
 	free(job);
 }
 
-/* The lease lapsed (worker_fence()): not the file's fault, so its attempt
- * is taken back before the job is dropped. */
+/* Dropped by the worker (the lease lapsed, stopping, pausing): not the
+ * file's fault, so an attempt its reading counted is taken back first. */
 void
 job_abandon(struct job *job)
 {

@@ -13,11 +13,15 @@
  * processing list (worker_fence()).
  *
  * Reaper.  On the same beat the worker holding the lock portada:reaper
- * (any live worker; one pass at a time) scans the processing lists.  A
- * list whose worker has had no heartbeat on two passes a beat apart goes
+ * (any live worker; one pass at a time) looks at the workers of the
+ * registry portada:workers (every beat adds its worker), the candidates it
+ * already watches, and one SCAN step over the processing lists (a sweep
+ * across passes, for lists the registry does not know).  A list whose
+ * worker has had no heartbeat on two passes a beat apart goes
  * back to the head of the queue, in one script that checks the lock and
  * the heartbeat again, atomically with the move; its files' statuses go
- * back to pending with last_error saying why.  The attempt is not taken
+ * back to pending with last_error saying why, and the worker leaves the
+ * registry once its list is empty.  The attempt is not taken
  * back (job.c's give_up() counts it).  A reaper must itself have been
  * connected for two beats: after an outage of Redis every live worker
  * renews its key as soon as it is back, before anyone reaps.
@@ -38,13 +42,16 @@
 #include "portada/status.h"
 #include "worker.h"
 
-#define SCAN_COUNT	"500"
-#define SCAN_ROUNDS	64	/* SCAN calls per pass at most: 32,000 keys */
+#define SCAN_COUNT	"1000"	/* keys one pass's SCAN step looks at */
 
-/* KEYS[1] heartbeat; ARGV: value, ttl in ms.  1 if the key was still there. */
+/*
+ * KEYS: heartbeat, the workers' registry; ARGV: value (unix time), ttl in
+ * ms, worker id.  1 if the key was still there.
+ */
 static const char beat_script[] =
     "local old = redis.call('GET', KEYS[1])\n"
     "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])\n"
+    "redis.call('ZADD', KEYS[2], ARGV[1], ARGV[3])\n"
     "if old then return 1 end\n"
     "return 0\n";
 
@@ -62,17 +69,21 @@ static const char lock_script[] =
     "return 0\n";
 
 /*
- * KEYS: the processing list, its worker's heartbeat, the queue, the lock.
- * ARGV: this worker's id, hash prefix, processing value or '', pending
- * value, the list's worker id, done value, failed value, '1' to reap now,
- * last_error.  -1 lock lost, -2 alive, -3 nothing to reap, -4 dead but not
- * long enough, else the ids moved (newest first, so the oldest ends at the
+ * KEYS: the processing list, its worker's heartbeat, the queue, the lock,
+ * the workers' registry.  ARGV: this worker's id, hash prefix, processing
+ * value or '', pending value, the list's worker id, done value, failed
+ * value, '1' to reap now, last_error.  -1 lock lost, -2 alive, -3 nothing
+ * to reap (the dead worker leaves the registry), -4 dead but not long
+ * enough, else the ids moved (newest first, so the oldest ends at the
  * head, as a draining worker puts them back).
  */
 static const char reap_script[] =
     "if redis.call('GET', KEYS[4]) ~= ARGV[1] then return -1 end\n"
     "if redis.call('EXISTS', KEYS[2]) == 1 then return -2 end\n"
-    "if redis.call('LLEN', KEYS[1]) == 0 then return -3 end\n"
+    "if redis.call('TYPE', KEYS[1]).ok ~= 'list' or redis.call('LLEN', KEYS[1]) == 0 then\n"
+    "  redis.call('ZREM', KEYS[5], ARGV[5])\n"
+    "  return -3\n"
+    "end\n"
     "if ARGV[8] ~= '1' then return -4 end\n"
     "local n = 0\n"
     "while true do\n"
@@ -91,6 +102,7 @@ static const char reap_script[] =
     "    end\n"
     "  end\n"
     "end\n"
+    "redis.call('ZREM', KEYS[5], ARGV[5])\n"
     "return n\n";
 
 static double
@@ -129,7 +141,9 @@ on_beat(struct pw_redis *r, redisReply *reply, void *arg)
 	}
 	lv->beat_pending = false;
 	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER) {
-		bool lapsed = reply->integer == 0 && lv->lease_from > 0;
+		/* blpop mode: nobody can reap, and the ids live only here. */
+		bool lapsed = reply->integer == 0 && lv->lease_from > 0 &&
+		    w->cfg->fetch == PW_FETCH_BLMOVE;
 
 		lv->lease_from = b->sent;
 		if (lapsed) {
@@ -142,6 +156,8 @@ on_beat(struct pw_redis *r, redisReply *reply, void *arg)
 			worker_fence(w);
 		}
 		batch_lease_renewed(w);
+		if (w->state == WORKER_RUNNING)
+			pw_queue_kick(w->queue);	/* ids are taken only under a lease */
 	} else if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
 		log_debug(NULL, "heartbeat", "%s", reply->str);
 	free(b);
@@ -153,7 +169,8 @@ send_beat(struct pw_worker *w)
 	struct liveness *lv = &w->live;
 	char key[400], value[64], ttl[24];
 	struct timespec now;
-	const char *argv[] = { "EVAL", beat_script, "1", key, value, ttl };
+	const char *argv[] = { "EVAL", beat_script, "2", key, PW_WORKERS_KEY, value, ttl,
+	    w->cfg->worker_id };
 	struct beat *b;
 
 	if (lv->beat_pending || w->queue == NULL || !pw_redis_ready(cmd(w)))
@@ -165,7 +182,7 @@ send_beat(struct pw_worker *w)
 	b = pw_xmalloc(sizeof *b);
 	b->w = w;
 	b->sent = mono_now();
-	if (pw_redis_command(cmd(w), on_beat, b, 0, 6, argv, NULL) != 0) {
+	if (pw_redis_command(cmd(w), on_beat, b, 0, 8, argv, NULL) != 0) {
 		free(b);
 		return;
 	}
@@ -227,8 +244,6 @@ struct reap {
 	char *worker;
 };
 
-static void scan_next(struct pw_worker *w);
-
 static void
 on_reaped(struct pw_redis *r, redisReply *reply, void *arg)
 {
@@ -244,12 +259,15 @@ on_reaped(struct pw_redis *r, redisReply *reply, void *arg)
 		return;
 	}
 	lv->reaps_pending--;
-	if (reply == NULL || reply->type != REDIS_REPLY_INTEGER || reply->integer == -1) {
+	if (reply == NULL || (reply->type == REDIS_REPLY_INTEGER && reply->integer == -1)) {
 		lv->pass_failed = true;	/* lost the lock or the connection: next beat */
+	} else if (reply->type != REDIS_REPLY_INTEGER) {
+		log_debug(NULL, "reaper", "processing list of %s: %s", rp->worker,
+		    reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
 	} else if (reply->integer == -4) {
 		if ((c = candidate(lv, rp->worker, true)) != NULL)
 			c->seen = true;
-	} else if (reply->integer >= 0) {
+	} else if (reply->integer > 0) {
 		char list[400];
 
 		snprintf(list, sizeof list, "%s%s", w->cfg->processing_prefix, rp->worker);
@@ -268,55 +286,33 @@ on_reaped(struct pw_redis *r, redisReply *reply, void *arg)
 }
 
 static void
-reap_list(struct pw_worker *w, const char *list, size_t len)
+reap_list(struct pw_worker *w, const char *worker)
 {
 	struct liveness *lv = &w->live;
-	size_t plen = strlen(w->cfg->processing_prefix);
-	char hb[400], note[600], *worker;
+	char hb[400], note[600], list[400];
 	const char *pending = pw_status_value(w->cfg->status_scheme, PW_STATUS_PENDING);
 	const char *processing = pw_status_value(w->cfg->status_scheme, PW_STATUS_PROCESSING);
-	struct reap_candidate *c;
+	struct reap_candidate *c = candidate(lv, worker, false);
+	bool now = c != NULL && mono_now() - c->since >= lv->interval * 0.9;
+	const char *argv[] = {
+		"EVAL", reap_script, "5", list, hb, w->cfg->queue_key, PW_REAPER_LOCK,
+		PW_WORKERS_KEY, w->cfg->worker_id, w->cfg->hash_prefix,
+		processing != NULL ? processing : "", pending, worker,
+		pw_status_value(w->cfg->status_scheme, PW_STATUS_DONE),
+		pw_status_value(w->cfg->status_scheme, PW_STATUS_FAILED), now ? "1" : "0", note,
+	};
 	struct reap *rp;
-	bool now;
-	const char *argv[16];
-	size_t argvlen[16];
-	int i;
 
-	if (len <= plen || len - plen >= 256 || memchr(list, '\0', len) != NULL)
-		return;
-	worker = pw_xstrndup(list + plen, len - plen);
-	if (strcmp(worker, w->cfg->worker_id) == 0) {
-		free(worker);
-		return;
-	}
-	c = candidate(lv, worker, false);
-	now = c != NULL && mono_now() - c->since >= lv->interval * 0.9;
+	snprintf(list, sizeof list, "%s%s", w->cfg->processing_prefix, worker);
 	snprintf(hb, sizeof hb, "%s%s", PW_HEARTBEAT_PREFIX, worker);
 	snprintf(note, sizeof note, "worker %s stopped sending heartbeats while it held this "
 	    "file; worker %s put it back in the queue", worker, w->cfg->worker_id);
-	argv[0] = "EVAL";
-	argv[1] = reap_script;
-	argv[2] = "4";
-	argv[3] = list;		/* not NUL-terminated: its length is len */
-	argv[4] = hb;
-	argv[5] = w->cfg->queue_key;
-	argv[6] = PW_REAPER_LOCK;
-	argv[7] = w->cfg->worker_id;
-	argv[8] = w->cfg->hash_prefix;
-	argv[9] = processing != NULL ? processing : "";
-	argv[10] = pending;
-	argv[11] = worker;
-	argv[12] = pw_status_value(w->cfg->status_scheme, PW_STATUS_DONE);
-	argv[13] = pw_status_value(w->cfg->status_scheme, PW_STATUS_FAILED);
-	argv[14] = now ? "1" : "0";
-	argv[15] = note;
-	for (i = 0; i < 16; i++)
-		argvlen[i] = i == 3 ? len : strlen(argv[i]);
 	rp = pw_xmalloc(sizeof *rp);
 	rp->w = w;
-	rp->worker = worker;
-	if (pw_redis_command(cmd(w), on_reaped, rp, 0, 16, argv, argvlen) != 0) {
-		free(worker);
+	rp->worker = pw_xstrdup(worker);
+	if (pw_redis_command(cmd(w), on_reaped, rp, 0, (int)(sizeof argv / sizeof argv[0]), argv,
+	    NULL) != 0) {
+		free(rp->worker);
 		free(rp);
 		lv->pass_failed = true;
 		return;
@@ -324,66 +320,98 @@ reap_list(struct pw_worker *w, const char *list, size_t len)
 	lv->reaps_pending++;
 }
 
+/* A worker this pass looks at: once, never this one, a sane name. */
 static void
-on_scan(struct pw_redis *r, redisReply *reply, void *arg)
+pass_add(struct liveness *lv, const struct pw_worker *w, const char *name, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len >= 256 || memchr(name, '\0', len) != NULL ||
+	    (strlen(w->cfg->worker_id) == len && memcmp(w->cfg->worker_id, name, len) == 0))
+		return;
+	for (i = 0; i < lv->n_pass; i++)
+		if (strlen(lv->pass[i]) == len && memcmp(lv->pass[i], name, len) == 0)
+			return;
+	if (lv->n_pass == lv->cap_pass) {
+		lv->cap_pass = lv->cap_pass == 0 ? 16 : 2 * lv->cap_pass;
+		lv->pass = pw_xrealloc(lv->pass, lv->cap_pass * sizeof *lv->pass);
+	}
+	lv->pass[lv->n_pass++] = pw_xstrndup(name, len);
+}
+
+static void
+pass_free(struct liveness *lv)
+{
+	while (lv->n_pass > 0)
+		free(lv->pass[--lv->n_pass]);
+}
+
+/*
+ * Both listings are in: the registry's workers, one step of the SCAN of
+ * processing lists (for lists of workers the registry does not know, such
+ * as those of older versions), and the candidates already being watched.
+ */
+static void
+listing_done(struct pw_worker *w)
+{
+	struct liveness *lv = &w->live;
+	size_t i;
+
+	if (--lv->listings_pending > 0)
+		return;
+	for (i = 0; i < lv->n_candidates; i++)
+		pass_add(lv, w, lv->candidates[i].worker, strlen(lv->candidates[i].worker));
+	for (i = 0; i < lv->n_pass && !lv->pass_failed; i++)
+		reap_list(w, lv->pass[i]);
+	pass_free(lv);
+	lv->scan_done = true;
+	if (lv->reaps_pending == 0)
+		pass_end(w);
+}
+
+static void
+on_registry(struct pw_redis *r, redisReply *reply, void *arg)
 {
 	struct pw_worker *w = arg;
 	struct liveness *lv = &w->live;
-	const redisReply *keys;
 	size_t i;
 
 	(void)r;
 	if (lv->gone)
 		return;
-	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-	    reply->element[0]->type != REDIS_REPLY_STRING ||
-	    reply->element[1]->type != REDIS_REPLY_ARRAY) {
-		lv->scan_done = true;
+	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY) {
+		for (i = 0; i < reply->elements; i++)
+			if (reply->element[i]->type == REDIS_REPLY_STRING)
+				pass_add(lv, w, reply->element[i]->str, reply->element[i]->len);
+	} else
 		lv->pass_failed = true;
-		if (lv->reaps_pending == 0)
-			pass_end(w);
-		return;
-	}
-	keys = reply->element[1];
-	for (i = 0; i < keys->elements && !lv->pass_failed; i++)
-		if (keys->element[i]->type == REDIS_REPLY_STRING)
-			reap_list(w, keys->element[i]->str, keys->element[i]->len);
-	snprintf(lv->cursor, sizeof lv->cursor, "%s", reply->element[0]->str);
-	if (strcmp(lv->cursor, "0") == 0 || ++lv->scan_rounds >= SCAN_ROUNDS ||
-	    lv->pass_failed) {
-		lv->scan_done = true;
-		if (lv->reaps_pending == 0)
-			pass_end(w);
-		return;
-	}
-	scan_next(w);
+	listing_done(w);
 }
 
 static void
-scan_next(struct pw_worker *w)
+on_scan(struct pw_redis *r, redisReply *reply, void *arg)
 {
+	struct pw_worker *w = arg;
 	struct liveness *lv = &w->live;
-	char pattern[300];
-	const char *argv[] = { "SCAN", lv->cursor, "MATCH", pattern, "COUNT", SCAN_COUNT };
+	size_t i, plen = strlen(w->cfg->processing_prefix);
+	const redisReply *keys;
 
-	/* A prefix with glob characters would match others' keys: escape them. */
-	{
-		const char *p = w->cfg->processing_prefix;
-		size_t n = 0;
-
-		for (; *p != '\0' && n + 3 < sizeof pattern; p++) {
-			if (strchr("*?[]\\", *p) != NULL)
-				pattern[n++] = '\\';
-			pattern[n++] = *p;
-		}
-		pattern[n++] = '*';
-		pattern[n] = '\0';
+	(void)r;
+	if (lv->gone)
+		return;
+	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+	    reply->element[0]->type == REDIS_REPLY_STRING &&
+	    reply->element[1]->type == REDIS_REPLY_ARRAY) {
+		keys = reply->element[1];
+		for (i = 0; i < keys->elements; i++)
+			if (keys->element[i]->type == REDIS_REPLY_STRING &&
+			    keys->element[i]->len > plen)
+				pass_add(lv, w, keys->element[i]->str + plen,
+				    keys->element[i]->len - plen);
+		/* The cursor carries over: the sweep goes on at the next pass. */
+		snprintf(lv->cursor, sizeof lv->cursor, "%s", reply->element[0]->str);
 	}
-	if (pw_redis_command(cmd(w), on_scan, w, 0, 6, argv, NULL) != 0) {
-		lv->scan_done = true;
-		if (lv->reaps_pending == 0)
-			pass_end(w);
-	}
+	listing_done(w);
 }
 
 static void
@@ -391,6 +419,11 @@ on_lock(struct pw_redis *r, redisReply *reply, void *arg)
 {
 	struct pw_worker *w = arg;
 	struct liveness *lv = &w->live;
+	char pattern[300];
+	const char *zargv[] = { "ZRANGE", PW_WORKERS_KEY, "0", "-1" };
+	const char *sargv[] = { "SCAN", lv->cursor, "MATCH", pattern, "COUNT", SCAN_COUNT };
+	const char *p;
+	size_t n = 0;
 
 	(void)r;
 	if (lv->gone)
@@ -399,9 +432,23 @@ on_lock(struct pw_redis *r, redisReply *reply, void *arg)
 		pass_end(w);	/* another worker reaps this time */
 		return;
 	}
-	snprintf(lv->cursor, sizeof lv->cursor, "0");
-	lv->scan_rounds = 0;
-	scan_next(w);
+	/* A prefix with glob characters would match others' keys: escape them. */
+	for (p = w->cfg->processing_prefix; *p != '\0' && n + 3 < sizeof pattern; p++) {
+		if (strchr("*?[]\\", *p) != NULL)
+			pattern[n++] = '\\';
+		pattern[n++] = *p;
+	}
+	pattern[n++] = '*';
+	pattern[n] = '\0';
+	lv->listings_pending = 2;
+	if (pw_redis_command(cmd(w), on_registry, w, 0, 4, zargv, NULL) != 0)
+		lv->listings_pending--;
+	if (pw_redis_command(cmd(w), on_scan, w, 0, 6, sargv, NULL) != 0)
+		lv->listings_pending--;
+	if (lv->listings_pending == 0) {
+		lv->listings_pending = 1;
+		listing_done(w);
+	}
 }
 
 static void
@@ -422,6 +469,7 @@ start_pass(struct pw_worker *w)
 	lv->scan_done = false;
 	lv->pass_failed = false;
 	lv->reaps_pending = 0;
+	lv->listings_pending = 0;
 }
 
 /* ---- watchdog ---- */
@@ -483,7 +531,8 @@ bool
 liveness_fetch_stalled(const struct pw_worker *w, double *seconds)
 {
 	/* Until a pop is answered again (the beat then logs fetch-resumed). */
-	bool stalled = w->live.stalled && pw_queue_fetch_replies(w->queue) == w->live.fetch_seen;
+	bool stalled = w->live.stalled && w->state == WORKER_RUNNING &&
+	    pw_queue_fetch_replies(w->queue) == w->live.fetch_seen;
 
 	if (stalled && seconds != NULL)
 		*seconds = mono_now() - w->live.stalled_since;
@@ -520,6 +569,7 @@ liveness_start(struct pw_worker *w)
 
 	lv->interval = w->cfg->heartbeat_ttl / 6;
 	lv->fetch_moved = mono_now();
+	snprintf(lv->cursor, sizeof lv->cursor, "0");
 	lv->tick_ev = evtimer_new(w->base, on_tick, w);
 	if (lv->tick_ev == NULL)
 		pw_fatal("cannot create the heartbeat timer");
@@ -549,4 +599,7 @@ liveness_stop(struct pw_worker *w)
 		free(lv->candidates[--lv->n_candidates].worker);
 	free(lv->candidates);
 	lv->candidates = NULL;
+	pass_free(lv);
+	free(lv->pass);
+	lv->pass = NULL;
 }

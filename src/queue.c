@@ -45,9 +45,8 @@ static const char batch_script[] =
  * Back to the head of the queue, newest first so the oldest ends at the
  * head.  Ids whose status is already final (their write raced the drain)
  * are finished: they only leave the processing list.  Only a status this
- * worker set to processing is reset to pending, and the attempt it counted
- * is taken back: a file put back unfinished was not to blame (job.c's
- * give_up()).
+ * worker set to processing is reset to pending.  (The attempts of files
+ * being read are taken back by their jobs as they are cancelled, job.c.)
  * ARGV: hash prefix, processing value or '', pending value, worker id,
  * done value, failed value[, ids oldest first (blpop mode)].
  */
@@ -57,12 +56,9 @@ static const char batch_script[] =
     "  if st ~= ARGV[5] and st ~= ARGV[6] then\n" \
     "    redis.call('LPUSH', KEYS[1], id)\n" \
     "    n = n + 1\n" \
-    "    if redis.call('HGET', k, 'worker') == ARGV[4] then\n" \
-    "      if ARGV[2] ~= '' and st == ARGV[2] then\n" \
-    "        redis.call('HSET', k, 'status', ARGV[3])\n" \
-    "      end\n" \
-    "      local a = tonumber(redis.call('HGET', k, 'attempts'))\n" \
-    "      if a and a > 0 then redis.call('HSET', k, 'attempts', a - 1) end\n" \
+    "    if ARGV[2] ~= '' and st == ARGV[2]\n" \
+    "        and redis.call('HGET', k, 'worker') == ARGV[4] then\n" \
+    "      redis.call('HSET', k, 'status', ARGV[3])\n" \
     "    end\n" \
     "  end\n"
 
@@ -727,7 +723,8 @@ on_unblock_failed(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (q->fetching == FETCH_BLOCK)
+	/* Only the stop that asked: a restarted fetch may block again since. */
+	if (q->stopped && q->fetching == FETCH_BLOCK)
 		close_fetch(q);
 }
 
@@ -802,6 +799,7 @@ pw_queue_restart(struct pw_queue *q)
 
 	if (!q->stopped)
 		return;
+	event_del(q->unblock_failed_ev);
 	pw_redis_destroy(q->fetch);
 	q->fetch = pw_redis_create(q->base, q->cfg, "fetch", &fetch_events, q);
 	q->stopped = false;

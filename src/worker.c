@@ -132,6 +132,9 @@ worker_fence(struct pw_worker *w)
 
 	if (w->state != WORKER_RUNNING && w->state != WORKER_DRAINING)
 		return;		/* only commits already sent are left: they stand */
+	if (w->cfg->fetch != PW_FETCH_BLMOVE)
+		return;		/* nobody reaps there, and the ids live only here */
+	w->fencing = true;	/* no new attempt starts while the others go */
 	batch_abort_all(w);
 	for (job = TAILQ_FIRST(&w->jobs); job != NULL; job = next) {
 		next = TAILQ_NEXT(job, link);
@@ -141,6 +144,7 @@ worker_fence(struct pw_worker *w)
 			continue;
 		job_abandon(job);
 	}
+	w->fencing = false;
 	/* Draining, the requeue puts back what is still in the list. */
 	if (w->state == WORKER_RUNNING)
 		pw_queue_reconcile(w->queue);
@@ -148,11 +152,16 @@ worker_fence(struct pw_worker *w)
 
 /* --- queue events --------------------------------------------------------- */
 
+/*
+ * No ids without a lease (liveness.c): at start before the first heartbeat
+ * is confirmed, so a reaper moving this worker's old list cannot race the
+ * reconcile that adopts it, and later while heartbeats go unconfirmed.
+ */
 unsigned
 worker_free_slots(struct pw_worker *w)
 {
 	if (w->state != WORKER_RUNNING || w->n_jobs >= w->cfg->max_inflight ||
-	    batch_store_behind(w) || batch_memory_full(w))
+	    !liveness_lease_ok(w) || batch_store_behind(w) || batch_memory_full(w))
 		return 0;
 	return w->cfg->max_inflight - w->n_jobs;
 }
@@ -227,11 +236,12 @@ cmd_ready(void *arg)
 	struct job_list resume;
 	struct job *job;
 
-	if (w->state == WORKER_REQUEUEING) {
+	if (w->state == WORKER_REQUEUEING || (w->state == WORKER_PAUSED && w->requeue_pending)) {
 		send_requeue(w);
 		return;
 	}
 	liveness_cmd_ready(w);
+	job_send_statuses(w);	/* attempts to take back that waited for Redis */
 	preflight_redis(w);	/* the first time: Redis's version and settings */
 	/* Resume parked jobs; a step that cannot be sent parks again. */
 	TAILQ_INIT(&resume);
@@ -266,8 +276,16 @@ on_requeued(void *arg, long long moved)
 {
 	struct pw_worker *w = arg;
 
-	if (moved < 0 || w->state != WORKER_REQUEUEING)
+	if (moved < 0)
 		return;		/* retried when the connection is back, until on_giveup */
+	if (w->state == WORKER_PAUSED && w->requeue_pending) {
+		w->requeue_pending = false;
+		log_info(NULL, "requeued", "%lld unfinished id(s) back at the head of %s",
+		    moved, w->cfg->queue_key);
+		return;
+	}
+	if (w->state != WORKER_REQUEUEING)
+		return;
 	if (moved > 0)
 		log_info(NULL, "requeued", "%lld unfinished id(s) back at the head of %s",
 		    moved, w->cfg->queue_key);
@@ -293,7 +311,7 @@ cancel_all(struct pw_worker *w)
 	/* Rows of uncommitted uploads go with them: they are read again. */
 	batch_abort_all(w);
 	while ((job = TAILQ_FIRST(&w->jobs)) != NULL)
-		job_cancel(job);
+		job_abandon(job);
 }
 
 /* While commits settle: every job not waiting for one of them stops now. */
@@ -305,7 +323,7 @@ cancel_unsealed(struct pw_worker *w)
 	for (job = TAILQ_FIRST(&w->jobs); job != NULL; job = next) {
 		next = TAILQ_NEXT(job, link);
 		if (!(job->in_batch && job->sealed != NULL))
-			job_cancel(job);
+			job_abandon(job);
 	}
 }
 
@@ -364,6 +382,14 @@ on_giveup(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (w->state != WORKER_REQUEUEING)
 		return;
+	if (w->failed && !w->signalled && !w->permanent) {
+		/* Paused anyway: the requeue is sent again whenever Redis is back. */
+		log_warn(NULL, "requeue-wait", "Redis unreachable: the unfinished ids go back "
+		    "to the queue once it is back; pausing meanwhile");
+		w->requeue_pending = true;
+		requeue_done(w);
+		return;
+	}
 	if (w->cfg->fetch == PW_FETCH_BLMOVE)
 		log_warn(NULL, "requeue-failed", "Redis unreachable: unfinished ids stay "
 		    "in %s and are taken up when this worker starts again",
@@ -411,11 +437,29 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	struct timeval tv;
 
 	(void)what;
+	if (w->failed && !w->signalled && w->state != WORKER_RUNNING) {
+		/* The lake failure is stopping the work already: this first signal
+		 * only says to exit afterwards instead of pausing. */
+		w->signalled = true;
+		if (w->state != WORKER_PAUSED) {
+			log_info(NULL, "stop", "%s: files in flight are going back to the queue "
+			    "after the lake failed; exiting then, not pausing", strsignal((int)sig));
+			return;
+		}
+		if (w->requeue_pending)
+			log_warn(NULL, "exit", "%s while paused, Redis still unreachable: the "
+			    "unfinished ids stay in %s%s", strsignal((int)sig),
+			    pw_queue_processing_key(w->queue), w->cfg->fetch == PW_FETCH_BLMOVE ?
+			    " for a restart or a reaper" : " (blpop mode: they are lost)");
+		else
+			log_info(NULL, "stop", "%s while paused for the lake: nothing is in flight",
+			    strsignal((int)sig));
+		stop_loop(w);
+		return;
+	}
 	w->signalled = true;
 	switch (w->state) {
-	case WORKER_PAUSED:
-		log_info(NULL, "stop", "%s while paused for the lake: nothing is in flight",
-		    strsignal((int)sig));
+	case WORKER_PAUSED:	/* not reached: a paused worker has failed (above) */
 		stop_loop(w);
 		break;
 	case WORKER_RUNNING:
@@ -573,6 +617,13 @@ on_lake_checked(struct pw_worker *w, int result, const struct pw_error *err)
 	w->probing_lake = false;
 	if (w->state != WORKER_PAUSED)
 		return;		/* a signal stopped the worker meanwhile */
+	if (result == 0 && w->requeue_pending) {
+		/* The ids must be back in the queue before any is taken again. */
+		log_debug(NULL, "lake-probe", "the lake takes writes; waiting for Redis to "
+		    "take the unfinished ids back first");
+		schedule_probe(w);
+		return;
+	}
 	if (result == 0) {
 		resume_ingestion(w);
 		return;

@@ -187,8 +187,10 @@ struct liveness {
 	unsigned long long lapses;	/* heartbeat found expired: fenced */
 	/* reaper */
 	bool reaping, scan_done, pass_failed;
-	unsigned reaps_pending, scan_rounds;
-	char cursor[32];
+	unsigned reaps_pending, listings_pending;
+	char cursor[32];		/* the SCAN of processing lists, across passes */
+	char **pass;			/* workers this pass looks at */
+	size_t n_pass, cap_pass;
 	struct reap_candidate *candidates;
 	size_t n_candidates, cap_candidates;
 	unsigned long long reaped_workers, reaped_ids;
@@ -264,6 +266,8 @@ struct pw_worker {
 	bool probing_lake;		/* batch_check_lake() in flight */
 	bool permanent;			/* the lake cannot be used again: exit 1 */
 	bool signalled;			/* SIGTERM/SIGINT: stopping, not pausing */
+	bool requeue_pending;		/* paused, but the ids are not back yet */
+	bool fencing;			/* worker_fence() is dropping jobs */
 	unsigned long long pauses;	/* lake failures that paused ingestion */
 	struct event *log_ev;		/* writes the log lines of this turn */
 	struct status_list statuses;	/* status writes of this turn, not sent yet */

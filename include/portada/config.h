@@ -28,8 +28,11 @@ enum pw_status_scheme {
  * in seconds since the epoch, refreshed every --heartbeat-ttl / 6 and gone
  * --heartbeat-ttl after the worker stopped refreshing it. */
 #define PW_HEARTBEAT_PREFIX	"portada:heartbeat:"
-/* Held by the worker reaping dead workers' processing lists (reaper.c). */
+/* Held by the worker reaping dead workers' processing lists (liveness.c). */
 #define PW_REAPER_LOCK		"portada:reaper"
+/* Every worker that beat lately, scored by the time of its last beat: the
+ * reaper's list of whom to look at (liveness.c). */
+#define PW_WORKERS_KEY		"portada:workers"
 
 struct pw_redis_addr {
 	char *host;		/* NULL for a unix socket */
