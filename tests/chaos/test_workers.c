@@ -39,6 +39,9 @@ START_TEST(dead_worker_reaped)
 	double t_kill, waited;
 
 	h_write_load_files(paths, C_LOAD_FILES, 2, 3);
+	/* A big keyspace, as PortAda's hashes make one: the reaper must not
+	 * depend on a SCAN reaching the dead worker's list. */
+	h_ok("EVAL %s 0", "for i = 1, 200000 do redis.call('SET', 'junk:' .. i, 'x') end");
 	for (int i = 0; i < 3; i++)
 		START(&w[i], names[i], "--commit-interval-ms", "1500", "--max-inflight", "1000");
 	h_sleep(0.5 * h_slow());	/* all three connected and waiting */
