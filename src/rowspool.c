@@ -147,13 +147,19 @@ int
 pw_rowspool_replay(const struct pw_rowspool *sp, pw_rowspool_fn fn, void *ctx,
     struct pw_error *err)
 {
-	const unsigned char *p = sp->b.data, *end = p + sp->b.len;
-	struct pw_pq_value *row = pw_xcalloc(sp->ncols > 0 ? sp->ncols : 1, sizeof *row);
-	size_t *first = pw_xcalloc(sp->ncols > 0 ? sp->ncols : 1, sizeof *first);
+	const unsigned char *p = sp->b.data, *end;
+	struct pw_pq_value *row;
+	size_t *first;
 	struct pw_pq_str *items = NULL;
 	size_t nitems, cap = 0;
 	int rc = 0;
 
+	/* An empty spool may have no buffer at all, and NULL + 0 is undefined. */
+	if (sp->b.len == 0)
+		return 0;
+	end = p + sp->b.len;
+	row = pw_xcalloc(sp->ncols > 0 ? sp->ncols : 1, sizeof *row);
+	first = pw_xcalloc(sp->ncols > 0 ? sp->ncols : 1, sizeof *first);
 	while (rc == 0 && p < end) {
 		nitems = 0;
 		for (size_t i = 0; i < sp->ncols; i++) {
