@@ -2,6 +2,18 @@
  * One JSON value into a flat tree (see include/portada/jtree.h).  The parser
  * is iterative: an explicit stack of open containers, so deep input costs
  * memory bounded by max_depth, not C stack.
+ *
+ * Duplicate keys are caught as each key is read (so the error is the first
+ * one in the text, as in jansson).  Every key is hashed.  While an object
+ * has fewer than DUP_TABLE_MIN keys, a 64-bit filter of their hashes tells
+ * most new keys apart at once; only a key whose bits are both set already
+ * is compared with the keys before it.  From DUP_TABLE_MIN keys on, the
+ * object's keys go into a hash table that every open object shares
+ * (entries tagged with the object's node), so an object of n keys costs
+ * O(n), not O(n^2).  An object's entries are the last ones in when it
+ * closes, and are taken out then (the other way round from how they went
+ * in, which leaves linear probing exact); so the table holds only open
+ * objects' keys, and lives with the tree, reused.
  */
 #include <errno.h>
 #include <math.h>
@@ -16,6 +28,19 @@
 struct frame {
 	uint32_t	node;		/* the container */
 	uint32_t	count;		/* children so far */
+	uint32_t	mark;		/* object in the table: dup_used before its keys */
+	uint64_t	filter;		/* object: 2 bits of 64 per key, from key_hash() */
+};
+
+/* The keys of an object that has this many go into the table (records' objects: fewer). */
+#define DUP_TABLE_MIN	32
+
+/* A key of an object with more than DUP_TABLE_MIN keys. */
+struct dup_slot {
+	uint32_t	hash;		/* key_hash() of the key, for this object */
+	uint32_t	obj;		/* the object's node */
+	uint32_t	member;		/* the member's node, which holds the key; 0
+					   (the root, never a member): an empty slot */
 };
 
 struct pw_jtree {
@@ -26,8 +51,10 @@ struct pw_jtree {
 	struct frame	*stack;
 	size_t		 stack_cap;
 	unsigned	 max_depth;
-	uint32_t	*dup;		/* duplicate-key scratch: open hash of nodes */
-	size_t		 dup_cap;
+	struct dup_slot	*dup;		/* open addressing, linear probing */
+	uint32_t	*dup_log;	/* the full slots, in the order they filled */
+	size_t		 dup_cap;	/* slots: a power of 2, or 0; the log has half */
+	size_t		 dup_used;	/* full slots */
 	uint64_t	 seed;		/* of key_hash() */
 };
 
@@ -66,7 +93,8 @@ size_t
 pw_jtree_held(const struct pw_jtree *t)
 {
 	return t->nodes_cap * sizeof *t->nodes + t->text_cap +
-	    t->stack_cap * sizeof *t->stack + t->dup_cap * sizeof *t->dup;
+	    t->stack_cap * sizeof *t->stack + t->dup_cap * sizeof *t->dup +
+	    t->dup_cap / 2 * sizeof *t->dup_log;
 }
 
 void
@@ -78,6 +106,7 @@ pw_jtree_destroy(struct pw_jtree *t)
 	free(t->text);
 	free(t->stack);
 	free(t->dup);
+	free(t->dup_log);
 	free(t);
 }
 
@@ -573,82 +602,191 @@ new_node(struct pw_jtree *t)
 	return (uint32_t)t->nnodes++;
 }
 
-static bool
-same_key(const struct pw_jval *a, const struct pw_jval *b)
+static uint32_t
+load4(const char *p)
 {
-	return a->klen == b->klen && memcmp(a->key, b->key, a->klen) == 0;
+	uint32_t w;
+
+	memcpy(&w, p, sizeof w);
+	return w;
 }
 
 /*
- * 8 bytes at a time, seeded per tree (from its address, which ASLR varies)
- * so that an upload cannot be made of keys that all collide.
+ * 8 bytes at a time (the last 8 overlapping, short keys in one word),
+ * seeded per tree (from its address, which ASLR varies) so that an upload
+ * cannot be made of keys that all collide.
  */
-static uint64_t
-key_hash(const struct pw_jval *m, uint64_t seed)
+static inline uint32_t
+key_hash(const char *k, uint32_t n, uint64_t seed)
 {
-	const char *k = m->key;
-	uint64_t h = seed ^ m->klen, w;
-	uint32_t n = m->klen;
+	const char *end = k + n;
+	uint64_t h = seed ^ n, w;
 
-	for (; n >= 8; k += 8, n -= 8)
-		h = (h ^ load8(k)) * UINT64_C(0x9E3779B97F4A7C15);
-	w = 0;
-	memcpy(&w, k, n);
-	h = (h ^ w) * UINT64_C(0x9E3779B97F4A7C15);
-	return h ^ (h >> 29);
-}
-
-/* A key that came before: keep its first member, with the value of this one. */
-static void
-shadow(struct pw_jval *first, struct pw_jval *m, uint32_t *unique)
-{
-	m->hidden = 1;
-	first->alias = (uint32_t)(m - first);
-	(*unique)--;
-}
-
-/* Find the keys an object has more than once (small objects pairwise). */
-static void
-object_dups(struct pw_jtree *t, struct pw_jval *obj)
-{
-	uint32_t n = obj->u.c.n, unique = n;
-	struct pw_jval *m, *x;
-
-	if (n <= 8) {
-		m = obj + 1;
-		for (uint32_t i = 0; i < n; i++, m += m->skip) {
-			x = obj + 1;
-			for (uint32_t j = 0; j < i; j++, x += x->skip)
-				if (!x->hidden && same_key(x, m)) {
-					shadow(x, m, &unique);
-					break;
-				}
-		}
+	if (n >= 8) {
+		for (; end - k > 8; k += 8)
+			h = (h ^ load8(k)) * UINT64_C(0x9E3779B97F4A7C15);
+		w = load8(end - 8);
+	} else if (n >= 4) {
+		w = load4(k) | (uint64_t)load4(end - 4) << 32;
+	} else if (n > 0) {
+		w = (uint64_t)(unsigned char)k[0] | (uint64_t)(unsigned char)k[n / 2] << 8 |
+		    (uint64_t)(unsigned char)k[n - 1] << 16;
 	} else {
-		size_t cap = 16, mask;
-
-		while (cap < (size_t)n * 2)
-			cap *= 2;
-		if (cap > t->dup_cap) {
-			free(t->dup);
-			t->dup = pw_xmalloc(cap * sizeof *t->dup);
-			t->dup_cap = cap;
-		}
-		memset(t->dup, 0xFF, cap * sizeof *t->dup);
-		mask = cap - 1;
-		m = obj + 1;
-		for (uint32_t i = 0; i < n; i++, m += m->skip) {
-			size_t h = key_hash(m, t->seed) & mask;
-
-			while (t->dup[h] != UINT32_MAX && !same_key(obj + t->dup[h], m))
-				h = (h + 1) & mask;
-			if (t->dup[h] == UINT32_MAX)
-				t->dup[h] = (uint32_t)(m - obj);
-			else
-				shadow(obj + t->dup[h], m, &unique);
-		}
+		w = 0;
 	}
-	obj->u.c.size = unique;
+	h = (h ^ w) * UINT64_C(0x9E3779B97F4A7C15);
+	return (uint32_t)(h >> 32);	/* the bits that every input bit reaches */
+}
+
+/* Where the key of hash h of object obj starts its probe. */
+static inline size_t
+dup_slot_of(uint32_t h, uint32_t obj, size_t mask)
+{
+	return (h ^ obj * UINT32_C(0x9E3779B9)) & mask;
+}
+
+/* Twice the slots; the entries go in again in the order they came. */
+static void
+dup_grow(struct pw_jtree *t)
+{
+	size_t cap = t->dup_cap ? t->dup_cap * 2 : 128, mask = cap - 1;
+	struct dup_slot *d = pw_xcalloc(cap, sizeof *d);
+
+	t->dup_log = pw_xrealloc(t->dup_log, cap / 2 * sizeof *t->dup_log);
+	for (size_t i = 0; i < t->dup_used; i++) {
+		const struct dup_slot *old = &t->dup[t->dup_log[i]];
+		size_t h;
+
+		for (h = dup_slot_of(old->hash, old->obj, mask); d[h].member != 0;
+		    h = (h + 1) & mask)
+			;
+		d[h] = *old;
+		t->dup_log[i] = (uint32_t)h;
+	}
+	free(t->dup);
+	t->dup = d;
+	t->dup_cap = cap;
+}
+
+/* Empty the slots filled after the first mark ones (last in, first out). */
+static void
+dup_pop(struct pw_jtree *t, size_t mark)
+{
+	while (t->dup_used > mark)
+		t->dup[t->dup_log[--t->dup_used]].member = 0;
+}
+
+/*
+ * Whether object obj already has this key (of hash h) in the table; if
+ * not, note that member (a node that exists by the next call for obj) has
+ * it.
+ */
+static bool
+dup_add(struct pw_jtree *t, uint32_t obj, uint32_t member, uint32_t h, const char *key,
+    uint32_t klen)
+{
+	size_t mask, i;
+
+	if ((t->dup_used + 1) * 2 > t->dup_cap)
+		dup_grow(t);
+	mask = t->dup_cap - 1;
+	for (i = dup_slot_of(h, obj, mask); t->dup[i].member != 0; i = (i + 1) & mask) {
+		const struct dup_slot *d = &t->dup[i];
+		const struct pw_jval *m = &t->nodes[d->member];
+
+		if (d->hash == h && d->obj == obj && m->klen == klen &&
+		    memcmp(m->key, key, klen) == 0)
+			return true;
+	}
+	t->dup[i] = (struct dup_slot){ h, obj, member };
+	t->dup_log[t->dup_used++] = (uint32_t)i;
+	return false;
+}
+
+/* key_repeats() when the filter cannot tell. */
+static bool
+key_repeats_slow(struct pw_jtree *t, struct frame *f, uint32_t h, const char *key,
+    uint32_t klen)
+{
+	const struct pw_jval *x = &t->nodes[f->node] + 1;
+
+	if (f->count < DUP_TABLE_MIN) {
+		for (uint32_t i = 0; i < f->count; i++, x += x->skip)
+			if (x->klen == klen && memcmp(x->key, key, klen) == 0)
+				return true;
+		return false;
+	}
+	if (f->count == DUP_TABLE_MIN) {
+		/* into the table from now on: first the keys so far (all different) */
+		f->mark = (uint32_t)t->dup_used;
+		for (uint32_t i = 0; i < f->count; i++, x += x->skip)
+			(void)dup_add(t, f->node, (uint32_t)(x - t->nodes),
+			    key_hash(x->key, x->klen, t->seed), x->key, x->klen);
+	}
+	return dup_add(t, f->node, (uint32_t)t->nnodes, h, key, klen);
+}
+
+/*
+ * Whether the object of f has this key already (the key of its next
+ * member).  Most keys are told apart by the filter alone: two bits of their
+ * hash, of 64, that no key before set both of.
+ */
+static inline bool
+key_repeats(struct pw_jtree *t, struct frame *f, const char *key, uint32_t klen)
+{
+	uint32_t h = key_hash(key, klen, t->seed);
+	uint64_t bits = UINT64_C(1) << (h & 63) | UINT64_C(1) << (h >> 6 & 63);
+
+	if (f->count < DUP_TABLE_MIN && (f->filter & bits) != bits) {
+		f->filter |= bits;
+		return false;
+	}
+	return key_repeats_slow(t, f, h, key, klen);
+}
+
+/*
+ * A key that came before in its object; at is just past its closing quote
+ * (where jansson reports it).  The key is shown with JSON escapes, cut to
+ * about 80 bytes (on a character boundary: messages must be UTF-8).
+ */
+static void
+fail_duplicate(struct parser *ps, const char *at, const char *key, size_t klen)
+{
+	char shown[84];
+	size_t n = 0, i = 0;
+
+	while (i < klen) {
+		unsigned char c = (unsigned char)key[i];
+		const char *out = key + i;
+		size_t step = 1, on = 1;
+		char esc[8];
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			out = esc;
+			on = 2;
+		} else if (c < 0x20 || c == 0x7F) {
+			on = (size_t)snprintf(esc, sizeof esc, "\\u%04x", c);
+			out = esc;
+		} else if (c >= 0x80) {
+			/* keys are checked UTF-8: a whole character */
+			step = on = utf8_len((const unsigned char *)key + i,
+			    (const unsigned char *)key + klen);
+			if (step == 0)
+				step = on = 1;
+		}
+		if (n + on > sizeof shown - 4) {
+			memcpy(shown + n, "...", 3);
+			n += 3;
+			break;
+		}
+		memcpy(shown + n, out, on);
+		n += on;
+		i += step;
+	}
+	shown[n] = '\0';
+	fail(ps, at, NULL, 0, "duplicate key \"%s\" in an object", shown);
 }
 
 const struct pw_jval *
@@ -671,15 +809,14 @@ pw_jtree_parse(struct pw_jtree *t, const char *data, size_t len, struct pw_jtree
 	}
 	ps.out = t->text;
 	t->nnodes = 0;
+	dup_pop(t, 0);		/* what a failed parse left */
 
 	for (;;) {
 		/* a value at p */
 		p = skip_ws(p, end);
 		id = new_node(t);
 		v = &t->nodes[id];
-		v->hidden = 0;
 		v->skip = 1;
-		v->alias = 0;
 		v->key = key;
 		v->klen = (uint32_t)klen;
 		key = NULL;
@@ -705,6 +842,7 @@ pw_jtree_parse(struct pw_jtree *t, const char *data, size_t len, struct pw_jtree
 			v->type = *p == '{' ? PW_JOBJECT : PW_JARRAY;
 			t->stack[depth].node = id;
 			t->stack[depth].count = 0;
+			t->stack[depth].filter = 0;
 			depth++;
 			p = skip_ws(p + 1, end);
 			if (p < end && *p == (v->type == PW_JOBJECT ? '}' : ']'))
@@ -764,9 +902,8 @@ close:
 			v = &t->nodes[f->node];
 			v->skip = (uint32_t)(t->nnodes - f->node);
 			v->u.c.n = f->count;
-			v->u.c.size = f->count;
-			if (v->type == PW_JOBJECT && f->count > 1)
-				object_dups(t, v);
+			if (v->type == PW_JOBJECT && f->count > DUP_TABLE_MIN)
+				dup_pop(t, f->mark);
 			depth--;
 			p++;
 		}
@@ -779,6 +916,10 @@ member:
 		}
 		if (parse_string(&ps, &p, true, &key, &klen) == -1)
 			return NULL;
+		if (key_repeats(t, &t->stack[depth - 1], key, (uint32_t)klen)) {
+			fail_duplicate(&ps, p, key, klen);
+			return NULL;
+		}
 		p = skip_ws(p, end);
 		if (p == end || *p != ':') {
 			fail_token(&ps, p, "':' expected");
@@ -813,8 +954,8 @@ pw_jobject_get(const struct pw_jval *obj, const char *key, size_t klen)
 	const struct pw_jval *m = obj + 1;
 
 	for (uint32_t i = 0; i < obj->u.c.n; i++, m += m->skip)
-		if (m->klen == klen && !m->hidden && memcmp(m->key, key, klen) == 0)
-			return m + m->alias;
+		if (m->klen == klen && memcmp(m->key, key, klen) == 0)
+			return m;
 	return NULL;
 }
 

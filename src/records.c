@@ -2,7 +2,7 @@
  * records: the meaning of a scanned record.  The scanner has already
  * validated the JSON grammar and UTF-8; jtree builds the value and catches
  * what a lexical scan cannot (numbers out of range, \u0000 in keys, lone
- * surrogates).
+ * surrogates, a key twice in one object).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -211,11 +211,7 @@ put_json_string(const char *s, size_t n, struct pw_buf *out)
 	append(out, "\"", 1);
 }
 
-/*
- * Compact JSON (no spaces), keys in the order the file had them; a key
- * that comes again is written once, where it came first, with its last
- * value (as jansson's objects did).
- */
+/* Compact JSON (no spaces), keys in the order the file had them. */
 static void
 put_json(const struct pw_jval *v, struct pw_buf *out)
 {
@@ -224,23 +220,17 @@ put_json(const struct pw_jval *v, struct pw_buf *out)
 	uint32_t i;
 
 	switch (v->type) {
-	case PW_JOBJECT: {
-		bool first = true;
-
+	case PW_JOBJECT:
 		append(out, "{", 1);
 		for (i = 0, x = pw_jval_first(v); i < v->u.c.n; i++, x = pw_jval_next(x)) {
-			if (x->hidden)
-				continue;
-			if (!first)
+			if (i > 0)
 				append(out, ",", 1);
-			first = false;
 			put_json_string(x->key, x->klen, out);
 			append(out, ":", 1);
-			put_json(pw_jval_member(x), out);
+			put_json(x, out);
 		}
 		append(out, "}", 1);
 		break;
-	}
 	case PW_JARRAY:
 		append(out, "[", 1);
 		for (i = 0, x = pw_jval_first(v); i < v->u.c.n; i++, x = pw_jval_next(x)) {
@@ -421,14 +411,11 @@ pw_row_entry(struct pw_row_builder *b, const struct pw_row_meta *meta, uint64_t 
 	const struct pw_jval *m = pw_jval_first(record);
 	uint32_t k, col;
 
-	/* Each member once; a hidden one's key came before (its value is at the first). */
+	/* Each member once (jtree refuses a key that comes twice). */
 	memset(b->found, 0, b->spec->ncolumns * sizeof *b->found);
-	for (k = 0; k < record->u.c.n; k++, m = pw_jval_next(m)) {
-		if (m->hidden)
-			continue;
+	for (k = 0; k < record->u.c.n; k++, m = pw_jval_next(m))
 		for (col = field_column(b, m->key, m->klen); col != 0; col = b->same_field[col - 1])
-			b->found[col - 1] = pw_jval_member(m);
-	}
+			b->found[col - 1] = m;
 	pw_buf_reset(&b->text);
 	for (size_t i = 0; i < b->spec->ncolumns; i++) {
 		const struct pw_table_column *c = &b->spec->columns[i];

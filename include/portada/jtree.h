@@ -7,7 +7,8 @@
  * into one text buffer as large as the input.
  *
  * It accepts and rejects what jansson's json_loadb() does with
- * JSON_DECODE_ANY | JSON_ALLOW_NUL, and builds the same values:
+ * JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, and builds the
+ * same values:
  * - RFC 8259 grammar, strict UTF-8 (no overlong forms, surrogates or code
  *   points above U+10FFFF), \u escapes with surrogate pairs; a lone
  *   surrogate is an error; \u0000 is allowed in strings but not in keys.
@@ -15,15 +16,21 @@
  *   int64_t is an error ("too big integer"), as in jansson.  Any other number
  *   is a double from strtod(); one that overflows (1e400) is an error
  *   ("real number overflow"), one that underflows is 0.0 or a subnormal.
- * - A key that comes again: the object keeps the key at its first position
- *   with the value of its last occurrence (jansson's hash table does that).
+ * - A key that comes twice in one object, at any depth, is an error: which
+ *   value a column gets must never be a guess (RFC 8259 leaves the meaning
+ *   of duplicates open, and parsers disagree).  Keys are compared after
+ *   unescaping, byte for byte ("a" and "\u0061" are the same key).  The
+ *   error is reported at the second occurrence, as jansson reports it (just
+ *   past the key's closing quote), but with our own text, which names the
+ *   key: `duplicate key "ship_name" in an object`.
  * - Nesting deeper than max_depth containers is an error.
  * Errors carry jansson's text (" near '...'" context included) and its
  * position, as a byte count; tests/unit/test_jtree.c and
- * tests/fuzz/fuzz_jtree.c hold the two parsers to that.  One difference, on
- * purpose: jansson skips a NUL byte right after a number or a word ("[1\0]"
- * parses as [1]), a slip of its lexer; jtree reports it like any other
- * byte that cannot be there.
+ * tests/fuzz/fuzz_jtree.c hold the two parsers to that.  Two differences,
+ * on purpose: the duplicate-key text above (jansson's "duplicate object
+ * key" does not say which), and jansson skips a NUL byte right after a
+ * number or a word ("[1\0]" parses as [1]), a slip of its lexer; jtree
+ * reports it like any other byte that cannot be there.
  *
  * Pure code: no I/O.
  */
@@ -53,10 +60,7 @@ enum pw_jtype {
  */
 struct pw_jval {
 	uint8_t		 type;		/* enum pw_jtype */
-	uint8_t		 hidden;	/* member whose key came earlier in the object */
 	uint32_t	 skip;		/* nodes in this subtree, this one included */
-	uint32_t	 alias;		/* member whose key comes again: its value is
-					   alias nodes further (0: this one) */
 	uint32_t	 klen;
 	const char	*key;		/* object member: the key, decoded, not
 					   NUL-terminated; NULL otherwise */
@@ -66,8 +70,7 @@ struct pw_jval {
 			size_t		 n;
 		} s;
 		struct {
-			uint32_t	 n;	/* child nodes (members, hidden ones too) */
-			uint32_t	 size;	/* elements, or distinct keys */
+			uint32_t	 n;	/* elements, or members (keys all distinct) */
 		} c;
 		int64_t		 i;
 		double		 d;
@@ -109,8 +112,7 @@ const char *pw_jval_kind_name(const struct pw_jval *v);
 
 /*
  * Children: for (i = 0, x = pw_jval_first(v); i < v->u.c.n; i++, x = pw_jval_next(x)).
- * For objects, skip members with hidden set and read the value at
- * pw_jval_member(x).
+ * An object's children are its members: the value, with its key in x->key.
  */
 static inline const struct pw_jval *
 pw_jval_first(const struct pw_jval *v)
@@ -122,12 +124,6 @@ static inline const struct pw_jval *
 pw_jval_next(const struct pw_jval *v)
 {
 	return v + v->skip;
-}
-
-static inline const struct pw_jval *
-pw_jval_member(const struct pw_jval *m)
-{
-	return m + m->alias;
 }
 
 #endif

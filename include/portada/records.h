@@ -39,7 +39,8 @@ struct pw_record {
  * Parse and check one record into tree (reused from record to record).
  * On success the caller owns out->name (release with pw_record_finish()).
  * Errors read like
- * "record 3 at line 40, column 5: invalid JSON at line 41, column 9: ..." or
+ * "invalid JSON at line 41, column 9: too big integer near '...' (in record 3)",
+ * "record 3 at line 40, column 5 is a number, expected an object" or
  * "entity \"Barcelona\" at line 7, column 3: voices must be an array of strings".
  */
 int pw_record_parse(enum pw_file_kind kind, const struct pw_scan_record *rec,

@@ -8,13 +8,13 @@
  * The cases: truncations at every structural point of both real entry
  * shapes (flat, structured) and of entity files, invalid and overlong
  * UTF-8, lone surrogates, NUL bytes, 10,000-deep nesting, numbers out of
- * range, a duplicated "names" wrapper, a 100 MB string, wrong top-level
- * types, bad BOMs, and hashes whose file_path is not a readable regular
- * file inside the ingest root (or not a usable path at all).
+ * range, a key that comes twice in one object of a record, a duplicated
+ * "names" wrapper, a 100 MB string, wrong top-level types, bad BOMs, and
+ * hashes whose file_path is not a readable regular file inside the ingest
+ * root (or not a usable path at all).
  *
- * Accepted on purpose, so checked as good files: a UTF-8 BOM before the
- * value, and a key that comes twice in a record (the last value wins, as
- * in jansson and in Python's json module).
+ * Accepted on purpose, so checked as a good file: a UTF-8 BOM before the
+ * value.
  */
 #include <errno.h>
 #include <signal.h>
@@ -531,9 +531,19 @@ build_corpus(bool *unreadable_ok, const char **unreadable_how)
 	expect(c, xstrdup_or_die("invalid JSON at line 1, column 2: unexpected character "
 	    "0xEF"), NULL, NULL);
 
-	/* Duplicate keys are accepted as jansson does (the last wins): a good case. */
-	good("good-duplicate-key", "entry", "json",
-	    "[{\"ship_name\": \"A\", \"ship_name\": \"B\"}]\n", 1);
+	/*
+	 * A key twice in one object: refused (which value a column gets must
+	 * not be a guess), at the second key's closing quote; at any depth,
+	 * keys compared after unescaping.
+	 */
+	c = BAD_TEXT("duplicate-key", "entry", "[{\"ship_name\": \"A\", \"ship_name\": \"B\"}]\n");
+	expect(c, xstrdup_or_die("invalid JSON at line 1, column 31: duplicate key "
+	    "\"ship_name\" in an object (in record 1)"), NULL, NULL);
+	c = BAD_TEXT("duplicate-key-nested", "entry",
+	    "[\n  {\"ship_name\": {\"original_value\": \"A\",\n"
+	    "                 \"original_valu\\u0065\": \"B\"}}\n]\n");
+	expect(c, xstrdup_or_die("invalid JSON at line 3, column 38: duplicate key "
+	    "\"original_value\" in an object (in record 1)"), NULL, NULL);
 
 	big_string();
 
