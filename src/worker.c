@@ -446,6 +446,13 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 			    "after the lake failed; exiting then, not pausing", strsignal((int)sig));
 			return;
 		}
+		if (w->probing_lake) {
+			/* Its callbacks own memory: let it end (a second signal will not wait). */
+			log_info(NULL, "stop", "%s while paused: exiting once the lake probe in "
+			    "flight ends", strsignal((int)sig));
+			w->stop_after_probe = true;
+			return;
+		}
 		if (w->requeue_pending)
 			log_warn(NULL, "exit", "%s while paused, Redis still unreachable: the "
 			    "unfinished ids stay in %s%s", strsignal((int)sig),
@@ -617,6 +624,10 @@ on_lake_checked(struct pw_worker *w, int result, const struct pw_error *err)
 	w->probing_lake = false;
 	if (w->state != WORKER_PAUSED)
 		return;		/* a signal stopped the worker meanwhile */
+	if (w->stop_after_probe) {
+		stop_loop(w);
+		return;
+	}
 	if (result == 0 && w->requeue_pending) {
 		/* The ids must be back in the queue before any is taken again. */
 		log_debug(NULL, "lake-probe", "the lake takes writes; waiting for Redis to "

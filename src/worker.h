@@ -264,6 +264,7 @@ struct pw_worker {
 	unsigned probes;		/* failed probes in a row, for the backoff */
 	unsigned pause_streak;		/* pauses since the last commit, for the backoff */
 	bool probing_lake;		/* batch_check_lake() in flight */
+	bool stop_after_probe;		/* a signal came while it was */
 	bool permanent;			/* the lake cannot be used again: exit 1 */
 	bool signalled;			/* SIGTERM/SIGINT: stopping, not pausing */
 	bool requeue_pending;		/* paused, but the ids are not back yet */
