@@ -2,8 +2,9 @@
  * The lake on a tiny tmpfs that fills up, or turns read-only, under a
  * running worker: ingestion pauses (no file fails, the files in flight go
  * back to the queue), and resumes by itself once the lake takes writes
- * again; in the end every file is in the table exactly once and every
- * data file the log adds is whole.
+ * again (the full disk), or the paused worker is stopped with SIGTERM and a
+ * new one finishes the work (the read-only lake); in the end every file is
+ * in the table exactly once and every data file the log adds is whole.
  *
  * The tmpfs is mounted in a mount namespace of the test's own, so it goes
  * away with the test whatever happens.  That needs root, or a user
@@ -110,6 +111,20 @@ remount(const char *dir, unsigned long flags, const char *opts)
 	    "remount %s: %s", opts, strerror(errno));
 }
 
+/* Read-only: refused (EBUSY) while a file is open for writing, so try
+ * until the worker is between two data files. */
+static void
+remount_ro(const char *dir)
+{
+	double t0 = h_now();
+
+	while (mount("tmpfs", dir, "tmpfs", MS_REMOUNT | MS_RDONLY, "size=64m") != 0) {
+		ck_assert_msg(errno == EBUSY && h_now() - t0 < 30 * h_slow(), "remount ro: %s",
+		    strerror(errno));
+		h_sleep(0.001);
+	}
+}
+
 /* Statuses so far: none failed, and every one not done is pending or in flight. */
 static void
 assert_none_failed(char **ids, size_t n)
@@ -142,7 +157,7 @@ run(const char *test, const char *prefix, bool read_only)
 	if (read_only) {
 		h_enqueue_many(H_API_NEW, ids, N / 2, paths, C_LOAD_FILES, "entry", prefix);
 		ck_assert(h_worker_wait_event(&w, "commit", 2, 30));
-		remount(dir, MS_RDONLY, "size=64m");
+		remount_ro(dir);
 		h_enqueue_many(H_API_NEW, ids + N / 2, N / 2, paths, C_LOAD_FILES, "entry", prefix);
 	} else
 		h_enqueue_many(H_API_NEW, ids, N, paths, C_LOAD_FILES, "entry", prefix);
@@ -161,9 +176,21 @@ run(const char *test, const char *prefix, bool read_only)
 	ck_assert_msg(h_int("LLEN files:all") > 0, "nothing went back to the queue");
 	assert_none_failed(ids, N);
 	t_pause = h_now();
-	remount(dir, 0, "size=64m");	/* space back, writable again */
-	ck_assert_msg(h_worker_wait_event(&w, "resumed", 1, 90), "the worker did not resume");
+	if (read_only) {
+		/* Stopped while paused: it exits at once, 0, and nothing is lost. */
+		h_worker_signal(&w, SIGTERM);
+		ck_assert_int_eq(h_worker_wait(&w, 30), 0);
+		ck_assert_int_eq(h_int("LLEN files:processing:%s", prefix), 0);
+		remount(dir, 0, "size=64m");
+		h_worker_start(&w, prefix, "--lake", lake_arg, "--commit-interval-ms", "100",
+		    "--max-inflight", "16", NULL);
+	} else {
+		remount(dir, 0, "size=64m");	/* space back */
+		ck_assert_msg(h_worker_wait_event(&w, "resumed", 1, 90),
+		    "the worker did not resume");
+	}
 	ck_assert(c_wait_final(ids, N, 90));
+	ck_assert(h_worker_wait_event(&w, "start", 1, 30));
 	h_worker_signal(&w, SIGTERM);
 	ck_assert_int_eq(h_worker_wait(&w, 30), 0);
 	h_assert_all_status(ids, N, "2");
