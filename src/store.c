@@ -403,17 +403,6 @@ pw_store_probe(struct pw_store *st, pw_store_done_fn done, void *arg)
 #define WRITE_PROBE_BYTES	(64 * 1024)	/* about a small data file */
 
 static void
-on_write_probe_deleted(void *arg, const struct pw_store_result *r)
-{
-	struct probe *p = arg;
-
-	if (r->status != PW_STORE_OK)
-		log_warn(NULL, "store", "%s/%s: could not remove the probe: %s",
-		    p->st->name, p->key, r->error.msg);
-	probe_end(p);
-}
-
-static void
 on_write_probe(void *arg, const struct pw_store_result *r)
 {
 	struct probe *p = arg;
@@ -428,7 +417,7 @@ on_write_probe(void *arg, const struct pw_store_result *r)
 		return;
 	}
 	p->res.status = PW_STORE_OK;
-	pw_store_delete(p->st, p->key, on_write_probe_deleted, p);
+	pw_store_delete(p->st, p->key, on_probe_deleted, p);
 }
 
 void

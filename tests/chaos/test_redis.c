@@ -12,84 +12,10 @@
  * Files come in waves, so that each fault lands while files are in
  * flight and a backlog waits, whatever the speed of the machine.
  */
-#include <inttypes.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "chaos.h"
 
-#include "harness.h"
-#include "portada/deltalog.h"
-#include "portada/table.h"
-
-#define N_FILES 4	/* load files, of BASE + STEP * i records */
-#define BASE 300
-#define STEP 100
-
-static unsigned long long
-expected_records(size_t i)
-{
-	return BASE + STEP * (unsigned)(i % N_FILES);
-}
-
-/*
- * Replay <lake>/ship_entries (as tests/integration/test_tables.c does):
- * every version present, every id in exactly one commit with its records,
- * and its hash saying done in that version.
- */
-static void
-check_table(char **ids, size_t n)
-{
-	char logdir[PATH_MAX], ver[32];
-	struct h_map *map = h_map_new(ids, n);
-	unsigned *seen = calloc(n, sizeof *seen);
-	uint64_t *at = calloc(n, sizeof *at);
-	struct pw_table_log tl;
-	struct pw_error err;
-	size_t bad = 0;
-
-	ck_assert_ptr_nonnull(seen);
-	ck_assert_ptr_nonnull(at);
-	snprintf(logdir, sizeof logdir, "%s/ship_entries/_delta_log", H->lake);
-	ck_assert_msg(pw_table_log_scan(logdir, &tl, &err) == 0, "%s", err.msg);
-	ck_assert(tl.any && tl.has_zero && !tl.checkpoint);
-	for (uint64_t v = 0; v <= tl.max; v++) {
-		struct pw_delta_commit c;
-		bool missing;
-
-		ck_assert_msg(pw_table_log_read(logdir, v, &c, &missing, NULL, &err) == 0,
-		    "version %" PRIu64 ": %s", v, err.msg);
-		ck_assert_msg(!missing, "version %" PRIu64 " of %" PRIu64 " is missing", v, tl.max);
-		for (size_t i = 0; i < c.nsource_ids; i++) {
-			long k = h_map_get(map, c.source_ids[i], strlen(c.source_ids[i]));
-
-			ck_assert_msg(k >= 0, "version %" PRIu64 " lists unknown id %s", v,
-			    c.source_ids[i]);
-			seen[k]++;
-			at[k] = v;
-			ck_assert_msg(c.source_records[i] == (int64_t)expected_records((size_t)k),
-			    "%s: %" PRId64 " records in the commit", ids[k], c.source_records[i]);
-		}
-		pw_delta_commit_finish(&c);
-	}
-	for (size_t i = 0; i < n; i++) {
-		char *st = h_hget(ids[i], "status"), *dv = h_hget(ids[i], "delta_version");
-
-		snprintf(ver, sizeof ver, "%" PRIu64, at[i]);
-		if ((seen[i] != 1 || st == NULL || strcmp(st, "2") != 0 || dv == NULL ||
-		    strcmp(dv, ver) != 0) && bad++ < 5)
-			fprintf(stderr, "%s: in %u commit(s) (last %s), status %s, "
-			    "delta_version %s\n", ids[i], seen[i], ver, st ? st : "(nil)",
-			    dv ? dv : "(nil)");
-		free(st);
-		free(dv);
-	}
-	ck_assert_msg(bad == 0, "%zu id(s) not committed exactly once with their status", bad);
-	printf("table: %" PRIu64 " versions hold all %zu uploads once\n", tl.max, n);
-	h_map_free(map);
-	free(seen);
-	free(at);
-}
+#define BASE 300	/* load file k holds BASE + STEP * k records (chaos.h) */
+#define STEP 50
 
 /* Every id done exactly once in the log, none failed. */
 static void
@@ -113,7 +39,7 @@ check_log(const struct h_worker *w, char **ids, size_t n)
 
 struct run {
 	char **ids;
-	const char *paths[N_FILES];
+	const char *paths[C_LOAD_FILES];
 	size_t n, queued;
 	struct h_worker w;
 	const char *id;
@@ -129,7 +55,7 @@ run_start(struct run *r, const char *id, size_t n, const char *const *extra)
 	r->id = id;
 	r->n = n;
 	r->ids = h_ids(id, n);
-	h_write_load_files(r->paths, N_FILES, BASE, STEP);
+	h_write_load_files(r->paths, C_LOAD_FILES, BASE, STEP);
 	argv[k++] = "--redis";
 	argv[k++] = H->url;
 	argv[k++] = "--worker-id";
@@ -148,14 +74,15 @@ run_start(struct run *r, const char *id, size_t n, const char *const *extra)
 	h_worker_start_argv(&r->w, argv);
 }
 
-/* Queue the next wave (a multiple of N_FILES, so id k uses paths[k % N_FILES]). */
+/* Queue the next wave (a multiple of C_LOAD_FILES: id k reads load file k % 8). */
 static void
 run_wave(struct run *r, size_t n)
 {
-	ck_assert_uint_eq(n % N_FILES, 0);
+	ck_assert_uint_eq(n % C_LOAD_FILES, 0);
 	if (n > r->n - r->queued)
 		n = r->n - r->queued;
-	h_enqueue_many(H_API_NEW, r->ids + r->queued, n, r->paths, N_FILES, "entry", "chaos");
+	h_enqueue_many(H_API_NEW, r->ids + r->queued, n, r->paths, C_LOAD_FILES, "entry",
+	    "chaos");
 	r->queued += n;
 }
 
@@ -176,9 +103,10 @@ run_finish(struct run *r, double timeout)
 	ck_assert_int_eq(h_worker_wait(&r->w, 30), 0);
 	h_assert_all_status(r->ids, r->n, "2");
 	h_assert_lists_empty(r->id);
-	check_table(r->ids, r->n);
+	printf("table: all %zu uploads once, %" PRIu64 " rows\n", r->n,
+	    c_check_table(H->lake, "ship_entries", r->ids, r->n, BASE, STEP));
 	check_log(&r->w, r->ids, r->n);
-	h_free_paths(r->paths, N_FILES);
+	h_free_paths(r->paths, C_LOAD_FILES);
 	h_strv_free(r->ids, r->n);
 }
 
