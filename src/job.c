@@ -34,6 +34,7 @@
 #include "portada/utf8.h"
 #include "portada/yamlentities.h"
 
+#include "portada/backoff.h"
 #include "portada/fault.h"
 #include "portada/log.h"
 #include "portada/remote.h"
@@ -71,17 +72,8 @@ on_retry(evutil_socket_t fd, short what, void *arg)
 static void
 retry_later(struct job *job, const char *what, const char *reply)
 {
-	struct timeval tv;
-	double d = 1;
-	unsigned i;
+	struct timeval tv = pw_timeval(pw_backoff(1, RETRY_MAX_SECONDS, job->retries));
 
-	for (i = 0; i < job->retries && d < RETRY_MAX_SECONDS; i++)
-		d *= 2;
-	if (d > RETRY_MAX_SECONDS)
-		d = RETRY_MAX_SECONDS;
-	d = d / 2 + d / 2 * ((double)random() / (double)RAND_MAX);
-	tv.tv_sec = (time_t)d;
-	tv.tv_usec = (suseconds_t)((d - (double)tv.tv_sec) * 1e6);
 	if (job->retries == 0)
 		log_warn(job->id, "redis-error", "%s: %s; retrying", what, reply);
 	job->retries++;

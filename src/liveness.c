@@ -37,6 +37,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "portada/backoff.h"
 #include "portada/log.h"
 #include "portada/redis.h"
 #include "portada/status.h"
@@ -556,8 +557,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	send_beat(w);
 	start_pass(w);
 	watch_fetch(w);
-	tv.tv_sec = (time_t)lv->interval;
-	tv.tv_usec = (suseconds_t)((lv->interval - (double)tv.tv_sec) * 1e6);
+	tv = pw_timeval(lv->interval);
 	evtimer_add(lv->tick_ev, &tv);
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include "portada/backoff.h"
 #include "portada/fault.h"
 #include "portada/log.h"
 #include "portada/queue.h"
@@ -329,17 +330,9 @@ on_block(struct pw_redis *r, redisReply *reply, void *arg)
 static void
 fetch_failed(struct pw_queue *q, const char *why)
 {
-	struct timeval tv;
-	double d = 1;
-	unsigned i;
+	struct timeval tv = pw_timeval(pw_backoff(1, 5, q->fetch_errors > 0 ?
+	    q->fetch_errors - 1 : 0));
 
-	for (i = 1; i < q->fetch_errors && d < 5; i++)
-		d *= 2;
-	if (d > 5)
-		d = 5;
-	d = d / 2 + d / 2 * ((double)random() / (double)RAND_MAX);	/* jitter */
-	tv.tv_sec = (time_t)d;
-	tv.tv_usec = (suseconds_t)((d - (double)tv.tv_sec) * 1e6);
 	if (q->fetch_errors == 0)
 		log_warn(NULL, "fetch-failed", "%s; retrying every few seconds", why);
 	else
@@ -549,8 +542,7 @@ pw_queue_start(struct pw_queue *q)
 {
 	struct timeval tv;
 
-	tv.tv_sec = (time_t)q->cfg->reconcile_interval;
-	tv.tv_usec = (suseconds_t)((q->cfg->reconcile_interval - (double)tv.tv_sec) * 1e6);
+	tv = pw_timeval(q->cfg->reconcile_interval);
 	event_add(q->reconcile_ev, &tv);
 	pw_redis_start(q->cmd);
 	pw_redis_start(q->fetch);
@@ -806,8 +798,7 @@ pw_queue_restart(struct pw_queue *q)
 	q->fetch_closed = false;
 	q->fetching = FETCH_NONE;
 	q->queue_empty = false;
-	tv.tv_sec = (time_t)q->cfg->reconcile_interval;
-	tv.tv_usec = (suseconds_t)((q->cfg->reconcile_interval - (double)tv.tv_sec) * 1e6);
+	tv = pw_timeval(q->cfg->reconcile_interval);
 	event_add(q->reconcile_ev, &tv);
 	pw_redis_start(q->fetch);
 }

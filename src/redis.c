@@ -23,6 +23,7 @@
 #include <async.h>
 #include <adapters/libevent.h>
 
+#include "portada/backoff.h"
 #include "portada/log.h"
 #include "portada/redis.h"
 #include "portada/sha1.h"
@@ -103,32 +104,6 @@ now_seconds(void)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-static struct timeval
-to_timeval(double seconds)
-{
-	struct timeval tv;
-
-	if (seconds < 0)
-		seconds = 0;
-	tv.tv_sec = (time_t)seconds;
-	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
-	return tv;
-}
-
-/* Full jitter over the upper half: spread reconnects of many workers. */
-static double
-backoff_delay(unsigned attempts)
-{
-	double d = BACKOFF_FIRST;
-	unsigned i;
-
-	for (i = 0; i < attempts && d < BACKOFF_MAX; i++)
-		d *= 2;
-	if (d > BACKOFF_MAX)
-		d = BACKOFF_MAX;
-	return d / 2 + (d / 2) * ((double)random() / (double)RAND_MAX);
-}
-
 /* One warning per outage; the attempts in between are debug lines. */
 static void
 log_down(struct pw_redis *r, const char *why)
@@ -150,7 +125,8 @@ schedule_retry(struct pw_redis *r)
 	if (r->state == CONN_CLOSED)
 		return;
 	r->state = CONN_IDLE;
-	tv = to_timeval(backoff_delay(r->attempts));
+	/* Jittered: spread the reconnects of many workers. */
+	tv = pw_timeval(pw_backoff(BACKOFF_FIRST, BACKOFF_MAX, r->attempts));
 	r->attempts++;
 	evtimer_add(r->retry_ev, &tv);
 }
@@ -459,7 +435,7 @@ conn_failed(struct pw_redis *r, const char *why)
 static void
 arm_watchdog(struct pw_redis *r)
 {
-	struct timeval tv = to_timeval(WATCHDOG_PERIOD);
+	struct timeval tv = pw_timeval(WATCHDOG_PERIOD);
 
 	evtimer_add(r->watchdog_ev, &tv);
 }
@@ -581,7 +557,7 @@ conn_connect(struct pw_redis *r)
 	redisLibeventAttach(ac, r->base);
 	redisAsyncSetConnectCallback(ac, on_connect);
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
-	tv = to_timeval(r->cfg->connect_timeout);
+	tv = pw_timeval(r->cfg->connect_timeout);
 	evtimer_add(r->connect_ev, &tv);
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "portada/backoff.h"
 #include "portada/log.h"
 #include "portada/worker.h"
 #include "portada/remote.h"
@@ -479,8 +480,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		worker_batch_ready(w);
 		if (w->state != WORKER_DRAINING)
 			return;
-		tv.tv_sec = (time_t)w->cfg->drain_timeout;
-		tv.tv_usec = (suseconds_t)((w->cfg->drain_timeout - (double)tv.tv_sec) * 1e6);
+		tv = pw_timeval(w->cfg->drain_timeout);
 		evtimer_add(w->drain_ev, &tv);
 		break;
 	case WORKER_DRAINING:
@@ -571,20 +571,12 @@ worker_fatal(struct pw_worker *w, const struct pw_error *err)
 static void
 schedule_probe(struct pw_worker *w)
 {
-	double d = PROBE_FIRST;
-	struct timeval tv;
-	unsigned i;
-
 	/* Failed probes and pauses since the last commit both back off: a disk
-	 * with room for the probe but not for a data file pauses again at once. */
-	for (i = 1; i < w->probes + w->pause_streak && d < PROBE_MAX; i++)
-		d *= 2;
-	if (d > PROBE_MAX)
-		d = PROBE_MAX;
-	/* Jitter over the upper half: workers sharing a lake do not probe in step. */
-	d = d / 2 + d / 2 * ((double)random() / (double)RAND_MAX);
-	tv.tv_sec = (time_t)d;
-	tv.tv_usec = (suseconds_t)((d - (double)tv.tv_sec) * 1e6);
+	 * with room for the probe but not for a data file pauses again at once.
+	 * Jittered: workers sharing a lake do not probe in step. */
+	unsigned n = w->probes + w->pause_streak;
+	struct timeval tv = pw_timeval(pw_backoff(PROBE_FIRST, PROBE_MAX, n > 0 ? n - 1 : 0));
+
 	evtimer_add(w->probe_ev, &tv);
 }
 
