@@ -24,7 +24,7 @@ write_noisy_files(const char **paths, unsigned base, unsigned step, size_t text)
 {
 	static const char hex[] = "0123456789abcdef";
 
-	for (unsigned k = 0; k < C_LOAD_FILES; k++) {
+	for (unsigned k = 0; k < TC_LOAD_FILES; k++) {
 		unsigned n = base + step * k;
 		size_t size = 64 + (size_t)n * (text + 200), off = 0;
 		char *buf = malloc(size), rel[64];
@@ -142,9 +142,9 @@ run(const char *test, const char *prefix, bool read_only)
 {
 	enum { N = 128 };	/* halves of 8 * k: id i reads load file i % 8 */
 	char **ids = h_ids(prefix, N), lake_arg[PATH_MAX + 8];
-	const char *paths[C_LOAD_FILES], *dir;
+	const char *paths[TC_LOAD_FILES], *dir;
 	struct h_worker w;
-	struct h_log *log;
+	struct h_log *log, *paused = NULL;
 	double t_pause;
 
 	if ((dir = mount_lake(test, read_only ? "64m" : "1m")) == NULL)
@@ -155,12 +155,12 @@ run(const char *test, const char *prefix, bool read_only)
 	h_worker_start(&w, prefix, "--lake", lake_arg, "--commit-interval-ms", "100",
 	    "--max-inflight", "16", NULL);
 	if (read_only) {
-		h_enqueue_many(H_API_NEW, ids, N / 2, paths, C_LOAD_FILES, "entry", prefix);
+		h_enqueue_many(H_API_NEW, ids, N / 2, paths, TC_LOAD_FILES, "entry", prefix);
 		ck_assert(h_worker_wait_event(&w, "commit", 2, 30));
 		remount_ro(dir);
-		h_enqueue_many(H_API_NEW, ids + N / 2, N / 2, paths, C_LOAD_FILES, "entry", prefix);
+		h_enqueue_many(H_API_NEW, ids + N / 2, N / 2, paths, TC_LOAD_FILES, "entry", prefix);
 	} else
-		h_enqueue_many(H_API_NEW, ids, N, paths, C_LOAD_FILES, "entry", prefix);
+		h_enqueue_many(H_API_NEW, ids, N, paths, TC_LOAD_FILES, "entry", prefix);
 	ck_assert_msg(h_worker_wait_event(&w, "paused", 1, 60), "the worker did not pause");
 	/*
 	 * Paused: it stays up and fails nothing.  A full disk may take the
@@ -181,6 +181,8 @@ run(const char *test, const char *prefix, bool read_only)
 		h_worker_signal(&w, SIGTERM);
 		ck_assert_int_eq(h_worker_wait(&w, 30), 0);
 		ck_assert_int_eq(h_int("LLEN files:processing:%s", prefix), 0);
+		paused = h_log_load(w.log);	/* the summary is the paused one's */
+		ck_assert_uint_eq(h_log_count(paused, "failed", NULL), 0);
 		remount(dir, 0, "size=64m");
 		h_worker_start(&w, prefix, "--lake", lake_arg, "--commit-interval-ms", "100",
 		    "--max-inflight", "16", NULL);
@@ -195,16 +197,20 @@ run(const char *test, const char *prefix, bool read_only)
 	ck_assert_int_eq(h_worker_wait(&w, 30), 0);
 	h_assert_all_status(ids, N, "2");
 	ck_assert_uint_eq(c_check_table(lake_arg, "ship_entries", ids, N, 20, 5),
-	    c_sum_expected(N, 20, 5));
+	    tc_sum_expected(N, 20, 5));
 	h_assert_lists_empty(prefix);
 	log = h_log_load(w.log);
 	ck_assert_uint_eq(h_log_count(log, "failed", NULL), 0);
+	if (paused == NULL)
+		paused = log;
 	printf("%s: paused %zu time(s) (%s), all done %.1f s after the lake was given back; "
-	    "%d files done once\n", test, h_log_count(log, "paused", NULL),
-	    h_log_msg(log, "lake-failed", NULL), h_now() - t_pause, N);
+	    "%d files done once\n", test, h_log_count(paused, "paused", NULL),
+	    h_log_msg(paused, "lake-failed", NULL), h_now() - t_pause, N);
+	if (paused != log)
+		h_log_free(paused);
 	h_log_free(log);
 	ck_assert(umount2(dir, MNT_DETACH) == 0);
-	h_free_paths(paths, C_LOAD_FILES);
+	h_free_paths(paths, TC_LOAD_FILES);
 	h_strv_free(ids, N);
 }
 

@@ -39,7 +39,7 @@ check_log(const struct h_worker *w, char **ids, size_t n)
 
 struct run {
 	char **ids;
-	const char *paths[C_LOAD_FILES];
+	const char *paths[TC_LOAD_FILES];
 	size_t n, queued;
 	struct h_worker w;
 	const char *id;
@@ -55,7 +55,7 @@ run_start(struct run *r, const char *id, size_t n, const char *const *extra)
 	r->id = id;
 	r->n = n;
 	r->ids = h_ids(id, n);
-	h_write_load_files(r->paths, C_LOAD_FILES, BASE, STEP);
+	h_write_load_files(r->paths, TC_LOAD_FILES, BASE, STEP);
 	argv[k++] = "--redis";
 	argv[k++] = H->url;
 	argv[k++] = "--worker-id";
@@ -74,14 +74,14 @@ run_start(struct run *r, const char *id, size_t n, const char *const *extra)
 	h_worker_start_argv(&r->w, argv);
 }
 
-/* Queue the next wave (a multiple of C_LOAD_FILES: id k reads load file k % 8). */
+/* Queue the next wave (a multiple of TC_LOAD_FILES: id k reads load file k % 8). */
 static void
 run_wave(struct run *r, size_t n)
 {
-	ck_assert_uint_eq(n % C_LOAD_FILES, 0);
+	ck_assert_uint_eq(n % TC_LOAD_FILES, 0);
 	if (n > r->n - r->queued)
 		n = r->n - r->queued;
-	h_enqueue_many(H_API_NEW, r->ids + r->queued, n, r->paths, C_LOAD_FILES, "entry",
+	h_enqueue_many(H_API_NEW, r->ids + r->queued, n, r->paths, TC_LOAD_FILES, "entry",
 	    "chaos");
 	r->queued += n;
 }
@@ -106,7 +106,7 @@ run_finish(struct run *r, double timeout)
 	printf("table: all %zu uploads once, %" PRIu64 " rows\n", r->n,
 	    c_check_table(H->lake, "ship_entries", r->ids, r->n, BASE, STEP));
 	check_log(&r->w, r->ids, r->n);
-	h_free_paths(r->paths, C_LOAD_FILES);
+	h_free_paths(r->paths, TC_LOAD_FILES);
 	h_strv_free(r->ids, r->n);
 }
 

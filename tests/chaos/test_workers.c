@@ -32,20 +32,20 @@ START_TEST(dead_worker_reaped)
 {
 	enum { N = 300 };
 	char **ids = h_ids("dw", N), **held;
-	const char *paths[C_LOAD_FILES];
+	const char *paths[TC_LOAD_FILES];
 	struct h_worker w[3];
 	const char *names[] = { "dw-a", "dw-b", "dw-c" };
 	size_t n_held = 0, reaped = 0;
 	double t_kill, waited;
 
-	h_write_load_files(paths, C_LOAD_FILES, 2, 3);
+	h_write_load_files(paths, TC_LOAD_FILES, 2, 3);
 	/* A big keyspace, as PortAda's hashes make one: the reaper must not
 	 * depend on a SCAN reaching the dead worker's list. */
 	h_ok("EVAL %s 0", "for i = 1, 200000 do redis.call('SET', 'junk:' .. i, 'x') end");
 	for (int i = 0; i < 3; i++)
 		START(&w[i], names[i], "--commit-interval-ms", "1500", "--max-inflight", "1000");
 	h_sleep(0.5 * h_slow());	/* all three connected and waiting */
-	h_enqueue_many(H_API_NEW, ids, N, paths, C_LOAD_FILES, "entry", "dw");
+	h_enqueue_many(H_API_NEW, ids, N, paths, TC_LOAD_FILES, "entry", "dw");
 	/* c holds files waiting for their commit: now it dies for good. */
 	for (double t0 = h_now(); h_int("LLEN files:processing:dw-c") == 0; h_sleep(0.005))
 		ck_assert_msg(h_now() - t0 < 10 * h_slow(), "dw-c never took a file");
@@ -70,11 +70,11 @@ START_TEST(dead_worker_reaped)
 	}
 	ck_assert_uint_eq(reaped, 1);
 	ck_assert_uint_eq(c_check_table(H->lake, "ship_entries", ids, N, 2, 3),
-	    c_sum_expected(N, 2, 3));
+	    tc_sum_expected(N, 2, 3));
 	printf("dead worker: %zu file(s) held by the killed worker finished on the others "
 	    "%.1f s after the kill (TTL %.0f s)\n", n_held, waited, TTL_S);
 	h_strv_free(held, n_held);
-	h_free_paths(paths, C_LOAD_FILES);
+	h_free_paths(paths, TC_LOAD_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST
@@ -87,7 +87,7 @@ START_TEST(kill_cycles)
 {
 	enum { N = 2000, KILLS = 50, WAVE = N / KILLS };
 	char **ids = h_ids("kc", N);
-	const char *paths[C_LOAD_FILES];
+	const char *paths[TC_LOAD_FILES];
 	struct h_worker steady, w;
 	unsigned seed = (unsigned)getpid() ^ (unsigned)(h_now() * 1000), kills = 0;
 	size_t recovered = 0, already = 0;
@@ -95,12 +95,12 @@ START_TEST(kill_cycles)
 
 	printf("kill cycles: seed %u\n", seed);
 	srandom(seed);
-	h_write_load_files(paths, C_LOAD_FILES, 1, 4);
+	h_write_load_files(paths, TC_LOAD_FILES, 1, 4);
 	START(&steady, "kc-steady", "--commit-interval-ms", "50", "--max-inflight", "8");
 	while (kills < KILLS) {
 		double delay = 0.02 + (double)(random() % 200) / 1000;
 
-		h_enqueue_many(H_API_NEW, ids + kills * WAVE, WAVE, paths, C_LOAD_FILES, "entry",
+		h_enqueue_many(H_API_NEW, ids + kills * WAVE, WAVE, paths, TC_LOAD_FILES, "entry",
 		    "kc");
 		START(&w, "kc-killed", "--commit-interval-ms", "30", "--max-inflight", "16");
 		h_sleep(delay * h_slow());
@@ -123,13 +123,13 @@ START_TEST(kill_cycles)
 	ck_assert_int_eq(h_worker_wait(&steady, 30), 0);
 	h_assert_all_status(ids, N, "2");
 	ck_assert_uint_eq(c_check_table(H->lake, "ship_entries", ids, N, 1, 4),
-	    c_sum_expected(N, 1, 4));
+	    tc_sum_expected(N, 1, 4));
 	h_assert_lists_empty("kc-killed");
 	h_assert_lists_empty("kc-steady");
 	printf("kill cycles: %u kills, %zu recoveries of the processing list, %zu upload(s) "
 	    "found already committed after a kill; every file done once\n", kills, recovered,
 	    already);
-	h_free_paths(paths, C_LOAD_FILES);
+	h_free_paths(paths, TC_LOAD_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST
@@ -144,15 +144,15 @@ START_TEST(stopped_worker_fenced)
 {
 	enum { N = 200 };
 	char **ids = h_ids("sf", N), **held;
-	const char *paths[C_LOAD_FILES];
+	const char *paths[TC_LOAD_FILES];
 	struct h_worker a, b;
 	size_t n_held = 0;
 	struct h_log *log;
 
-	h_write_load_files(paths, C_LOAD_FILES, 3, 1);
+	h_write_load_files(paths, TC_LOAD_FILES, 3, 1);
 	START(&b, "sf-b", "--commit-interval-ms", "3000", "--max-inflight", "1000");
 	h_sleep(0.5 * h_slow());
-	h_enqueue_many(H_API_NEW, ids, N, paths, C_LOAD_FILES, "entry", "sf");
+	h_enqueue_many(H_API_NEW, ids, N, paths, TC_LOAD_FILES, "entry", "sf");
 	/* b takes them all and waits 3 s for its commit: freeze it now. */
 	for (double t0 = h_now(); h_int("LLEN files:all") > 0; h_sleep(0.005))
 		ck_assert(h_now() - t0 < 10 * h_slow());
@@ -173,13 +173,13 @@ START_TEST(stopped_worker_fenced)
 	ck_assert_int_eq(h_worker_wait(&a, 30), 0);
 	ck_assert_int_eq(h_worker_wait(&b, 30), 0);
 	ck_assert_uint_eq(c_check_table(H->lake, "ship_entries", ids, N, 3, 1),
-	    c_sum_expected(N, 3, 1));
+	    tc_sum_expected(N, 3, 1));
 	log = h_log_load(a.log);
 	ck_assert_uint_eq(h_log_count(log, "reaped", NULL), 1);
 	h_log_free(log);
 	printf("fenced: %zu file(s) of the frozen worker reaped and done once\n", n_held);
 	h_strv_free(held, n_held);
-	h_free_paths(paths, C_LOAD_FILES);
+	h_free_paths(paths, TC_LOAD_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST
@@ -192,9 +192,9 @@ END_TEST
  */
 START_TEST(poison_file_given_up)
 {
-	enum { N = 40, HALF = 2 * C_LOAD_FILES };	/* id k reads load file k % 8 */
+	enum { N = 40, HALF = 2 * TC_LOAD_FILES };	/* id k reads load file k % 8 */
 	char **ids = h_ids("pf", N);
-	const char *paths[C_LOAD_FILES];
+	const char *paths[TC_LOAD_FILES];
 	struct rlimit no_core = { 0, 0 };
 	unsigned deaths = 0;
 	struct h_worker w;
@@ -204,11 +204,11 @@ START_TEST(poison_file_given_up)
 		return;
 	ck_assert_int_eq(setrlimit(RLIMIT_CORE, &no_core), 0);	/* no core files */
 	setenv("PW_FAULT", "abort:poison", 1);
-	h_write_load_files(paths, C_LOAD_FILES, 2, 1);
-	h_enqueue_many(H_API_NEW, ids, HALF, paths, C_LOAD_FILES, "entry", "pf");
+	h_write_load_files(paths, TC_LOAD_FILES, 2, 1);
+	h_enqueue_many(H_API_NEW, ids, HALF, paths, TC_LOAD_FILES, "entry", "pf");
 	h_enqueue(H_API_NEW, "pf-poison", h_write_entries("ingest/poison.json", 3, 10),
 	    "entry", "pf");
-	h_enqueue_many(H_API_NEW, ids + HALF, N - HALF, paths, C_LOAD_FILES, "entry", "pf");
+	h_enqueue_many(H_API_NEW, ids + HALF, N - HALF, paths, TC_LOAD_FILES, "entry", "pf");
 	for (;;) {
 		int ws;
 
@@ -229,11 +229,11 @@ START_TEST(poison_file_given_up)
 	    strstr(msg, "worker pf stopped") != NULL, "error_message: %s", msg ? msg : "(nil)");
 	h_assert_all_status(ids, N, "2");
 	ck_assert_uint_eq(c_check_table(H->lake, "ship_entries", ids, N, 2, 1),
-	    c_sum_expected(N, 2, 1));
+	    tc_sum_expected(N, 2, 1));
 	printf("poison: %u aborts, then: %s\n", deaths, msg);
 	free(st);
 	free(msg);
-	h_free_paths(paths, C_LOAD_FILES);
+	h_free_paths(paths, TC_LOAD_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST
@@ -301,7 +301,7 @@ START_TEST(fetch_stall_watchdog)
 	enum { N = 30 };
 	char **ids = h_ids("fs", N), port_arg[32], *p;
 	static char body[1 << 17];
-	const char *paths[C_LOAD_FILES];
+	const char *paths[TC_LOAD_FILES];
 	unsigned port = free_port();
 	struct h_worker w;
 	struct h_log *log;
@@ -311,13 +311,13 @@ START_TEST(fetch_stall_watchdog)
 		return;
 	snprintf(port_arg, sizeof port_arg, "127.0.0.1:%u", port);
 	setenv("PW_FAULT", "fetch-stall:3", 1);
-	h_write_load_files(paths, C_LOAD_FILES, 1, 1);
+	h_write_load_files(paths, TC_LOAD_FILES, 1, 1);
 	START(&w, "fs", "--block-timeout", "300ms", "--command-timeout", "1s",
 	    "--commit-interval-ms", "50", "--metrics-addr", port_arg);
 	unsetenv("PW_FAULT");
 	/* Two empty pops answered, the third lost: then the files come. */
 	h_sleep(1.5 * h_slow());
-	h_enqueue_many(H_API_NEW, ids, N, paths, C_LOAD_FILES, "entry", "fs");
+	h_enqueue_many(H_API_NEW, ids, N, paths, TC_LOAD_FILES, "entry", "fs");
 	h_sleep(0.5 * h_slow());
 	ck_assert_msg(h_int("LLEN files:all") == N, "files were taken while the fetch loop "
 	    "was stuck: the fault hook did not bite");
@@ -338,7 +338,7 @@ START_TEST(fetch_stall_watchdog)
 	ck_assert_uint_eq(h_log_count(log, "fetch-stalled", NULL), 1);
 	printf("watchdog: %s\n", h_log_msg(log, "fetch-stalled", NULL));
 	h_log_free(log);
-	h_free_paths(paths, C_LOAD_FILES);
+	h_free_paths(paths, TC_LOAD_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST

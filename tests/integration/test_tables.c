@@ -13,126 +13,33 @@
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "../common/tablecheck.h"
 #include "portada/deltalog.h"
 #include "portada/lake.h"
 #include "portada/table.h"
 
-#define N_FILES 8
-
-/* Entries in load file k: what h_write_load_files(paths, N_FILES, base, step) wrote. */
-static unsigned long long
-expected_records(size_t i, unsigned base, unsigned step)
-{
-	return base + step * (unsigned)(i % N_FILES);
-}
-
-struct table_view {
-	uint64_t versions;	/* newest version */
-	uint64_t rows;		/* sum of numRecords over the adds */
-	uint64_t adds;
-	size_t metadata;	/* commits with a metaData action */
-};
-
-/*
- * Replay <lake>/<table>: versions 0..max all present, every id in exactly
- * one commit, with its records, and its hash saying done in that version.
- */
-static void
-check_table(const char *table, char **ids, size_t n, unsigned base, unsigned step,
-    struct table_view *view)
-{
-	char logdir[PATH_MAX], ver[32];
-	struct h_map *map = h_map_new(ids, n);
-	unsigned *seen = calloc(n, sizeof *seen);
-	uint64_t *at = calloc(n, sizeof *at);
-	struct pw_table_log tl;
-	struct pw_error err;
-	size_t bad = 0;
-
-	ck_assert_ptr_nonnull(seen);
-	ck_assert_ptr_nonnull(at);
-	memset(view, 0, sizeof *view);
-	snprintf(logdir, sizeof logdir, "%s/%s/_delta_log", H->lake, table);
-	ck_assert_msg(pw_table_log_scan(logdir, &tl, &err) == 0, "%s", err.msg);
-	ck_assert(tl.any && tl.has_zero && !tl.checkpoint);
-	view->versions = tl.max;
-	for (uint64_t v = 0; v <= tl.max; v++) {
-		struct pw_delta_commit c;
-		bool missing;
-
-		ck_assert_msg(pw_table_log_read(logdir, v, &c, &missing, NULL, &err) == 0,
-		    "version %" PRIu64 ": %s", v, err.msg);
-		ck_assert_msg(!missing, "version %" PRIu64 " of %" PRIu64 " is missing", v, tl.max);
-		view->metadata += c.has_metadata;
-		for (size_t i = 0; i < c.nadd; i++) {
-			ck_assert_msg(c.add_records[i] >= 0, "an add without numRecords");
-			view->rows += (uint64_t)c.add_records[i];
-			view->adds++;
-		}
-		for (size_t i = 0; i < c.nsource_ids; i++) {
-			long k = h_map_get(map, c.source_ids[i], strlen(c.source_ids[i]));
-
-			ck_assert_msg(k >= 0, "version %" PRIu64 " lists unknown id %s", v,
-			    c.source_ids[i]);
-			seen[k]++;
-			at[k] = v;
-			ck_assert_msg(c.source_records[i] == (int64_t)expected_records((size_t)k,
-			    base, step), "%s: %" PRId64 " records in the commit", ids[k],
-			    c.source_records[i]);
-		}
-		pw_delta_commit_finish(&c);
-	}
-	for (size_t i = 0; i < n; i++) {
-		char *st = h_hget(ids[i], "status"), *dv = h_hget(ids[i], "delta_version");
-		char *dt = h_hget(ids[i], "delta_table");
-
-		snprintf(ver, sizeof ver, "%" PRIu64, at[i]);
-		if ((seen[i] != 1 || st == NULL || strcmp(st, "2") != 0 || dv == NULL ||
-		    strcmp(dv, ver) != 0 || dt == NULL || strcmp(dt, table) != 0) && bad++ < 5)
-			fprintf(stderr, "%s: in %u commit(s) (last %s), status %s, delta_table %s, "
-			    "delta_version %s\n", ids[i], seen[i], ver, st ? st : "(nil)",
-			    dt ? dt : "(nil)", dv ? dv : "(nil)");
-		free(st);
-		free(dv);
-		free(dt);
-	}
-	ck_assert_msg(bad == 0, "%zu id(s) not committed exactly once with their status", bad);
-	h_map_free(map);
-	free(seen);
-	free(at);
-}
-
-static uint64_t
-sum_expected(size_t n, unsigned base, unsigned step)
-{
-	uint64_t s = 0;
-
-	for (size_t i = 0; i < n; i++)
-		s += expected_records(i, base, step);
-	return s;
-}
 
 /* Two processes race for version 0 of an empty lake, then for every commit. */
 START_TEST(two_workers_one_lake)
 {
 	enum { N = 600 };
 	char **ids = h_ids("tw", N);
-	const char *paths[N_FILES];
+	const char *paths[TC_LOAD_FILES];
 	struct h_worker a, b;
 	struct h_log *la, *lb;
-	struct table_view view;
+	struct tc_view view;
 	size_t ca, cb;
 
-	h_write_load_files(paths, N_FILES, 2, 3);
-	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "tw");
+	h_write_load_files(paths, TC_LOAD_FILES, 2, 3);
+	h_enqueue_many(H_API_NEW, ids, N, paths, TC_LOAD_FILES, "entry", "tw");
 	h_worker_start(&a, "tw-a", "--exit-when-idle", "--commit-interval-ms", "5",
 	    "--max-inflight", "16", NULL);
 	h_worker_start(&b, "tw-b", "--exit-when-idle", "--commit-interval-ms", "5",
 	    "--max-inflight", "16", NULL);
 	ck_assert_int_eq(h_worker_wait(&a, 120), 0);
 	ck_assert_int_eq(h_worker_wait(&b, 120), 0);
-	check_table("ship_entries", ids, N, 2, 3, &view);
-	ck_assert_uint_eq(view.rows, sum_expected(N, 2, 3));
+	tc_check_table(H->lake, "ship_entries", ids, N, 2, 3, &view);
+	ck_assert_uint_eq(view.rows, tc_sum_expected(N, 2, 3));
 	ck_assert_uint_eq(view.metadata, 1);
 	la = h_log_load(a.log);
 	lb = h_log_load(b.log);
@@ -148,7 +55,7 @@ START_TEST(two_workers_one_lake)
 	h_log_free(lb);
 	h_assert_lists_empty("tw-a");
 	h_assert_lists_empty("tw-b");
-	h_free_paths(paths, N_FILES);
+	h_free_paths(paths, TC_LOAD_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST
@@ -162,19 +69,19 @@ START_TEST(full_slots_commit_at_once)
 {
 	enum { N = 300 };
 	char **ids = h_ids("fs", N);
-	const char *paths[N_FILES];
-	struct table_view view;
+	const char *paths[TC_LOAD_FILES];
+	struct tc_view view;
 	struct h_worker w;
 	struct h_log *log;
 	size_t commits;
 
-	h_write_load_files(paths, N_FILES, 2, 3);
-	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "fs");
+	h_write_load_files(paths, TC_LOAD_FILES, 2, 3);
+	h_enqueue_many(H_API_NEW, ids, N, paths, TC_LOAD_FILES, "entry", "fs");
 	h_worker_start(&w, "fs", "--exit-when-idle", "--commit-interval-ms", "60000",
 	    "--max-inflight", "16", NULL);
 	ck_assert_int_eq(h_worker_wait(&w, 30 * h_slow()), 0);
-	check_table("ship_entries", ids, N, 2, 3, &view);
-	ck_assert_uint_eq(view.rows, sum_expected(N, 2, 3));
+	tc_check_table(H->lake, "ship_entries", ids, N, 2, 3, &view);
+	ck_assert_uint_eq(view.rows, tc_sum_expected(N, 2, 3));
 	log = h_log_load(w.log);
 	commits = h_log_count(log, "commit", NULL);
 	printf("full slots: %zu commits of at most 16 uploads\n", commits);
@@ -182,7 +89,7 @@ START_TEST(full_slots_commit_at_once)
 	ck_assert_uint_eq(commits, view.versions);
 	h_log_free(log);
 	h_assert_lists_empty("fs");
-	h_free_paths(paths, N_FILES);
+	h_free_paths(paths, TC_LOAD_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST
@@ -197,16 +104,16 @@ START_TEST(redis_rollback)
 {
 	enum { N = 300 };
 	char **ids = h_ids("rb", N);
-	const char *paths[N_FILES];
-	struct table_view before, after;
+	const char *paths[TC_LOAD_FILES];
+	struct tc_view before, after;
 	struct h_worker w;
 	struct h_log *log;
 
-	h_write_load_files(paths, N_FILES, 4, 2);
-	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "rb");
+	h_write_load_files(paths, TC_LOAD_FILES, 4, 2);
+	h_enqueue_many(H_API_NEW, ids, N, paths, TC_LOAD_FILES, "entry", "rb");
 	h_worker_start(&w, "rb", "--exit-when-idle", NULL);
 	ck_assert_int_eq(h_worker_wait(&w, 60), 0);
-	check_table("ship_entries", ids, N, 4, 2, &before);
+	tc_check_table(H->lake, "ship_entries", ids, N, 4, 2, &before);
 
 	for (size_t i = 0; i < N; i++) {
 		h_ok("HDEL file:%s worker started_at first_started_at finished_at records "
@@ -220,10 +127,10 @@ START_TEST(redis_rollback)
 	ck_assert_int_eq(h_log_count(log, "already-committed", NULL), N);
 	ck_assert_int_eq(h_log_count(log, "commit", NULL), 0);
 	h_log_free(log);
-	check_table("ship_entries", ids, N, 4, 2, &after);
+	tc_check_table(H->lake, "ship_entries", ids, N, 4, 2, &after);
 	ck_assert_uint_eq(after.versions, before.versions);
-	ck_assert_uint_eq(after.rows, sum_expected(N, 4, 2));
-	h_free_paths(paths, N_FILES);
+	ck_assert_uint_eq(after.rows, tc_sum_expected(N, 4, 2));
+	h_free_paths(paths, TC_LOAD_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST
@@ -240,18 +147,18 @@ START_TEST(lake_failure)
 {
 	enum { N = 40 };
 	char **ids = h_ids("lf", N), cmd[PATH_MAX + 32];
-	const char *paths[N_FILES];
+	const char *paths[TC_LOAD_FILES];
 	struct h_worker w;
 	struct h_log *log;
 	size_t i, pending = 0;
 
-	h_write_load_files(paths, N_FILES, 2, 1);
-	h_enqueue_many(H_API_NEW, ids, 10, paths, N_FILES, "entry", "lf");
+	h_write_load_files(paths, TC_LOAD_FILES, 2, 1);
+	h_enqueue_many(H_API_NEW, ids, 10, paths, TC_LOAD_FILES, "entry", "lf");
 	h_worker_start(&w, "lf", "--commit-interval-ms", "300", NULL);
 	ck_assert_msg(h_worker_wait_event(&w, "done", 10, 30), "the first files were not done");
 	snprintf(cmd, sizeof cmd, "rm -rf '%s/ship_entries'", H->lake);
 	ck_assert_int_eq(system(cmd), 0);
-	h_enqueue_many(H_API_NEW, ids + 10, N - 10, paths, N_FILES, "entry", "lf");
+	h_enqueue_many(H_API_NEW, ids + 10, N - 10, paths, TC_LOAD_FILES, "entry", "lf");
 	ck_assert_int_eq(h_worker_wait(&w, 60), 1);
 	log = h_log_load(w.log);
 	ck_assert_int_eq(h_log_count(log, "lake-failed", NULL), 1);
@@ -270,7 +177,7 @@ START_TEST(lake_failure)
 	}
 	ck_assert_int_eq(h_int("LLEN files:all"), (long long)pending);
 	ck_assert_int_eq(h_int("LLEN files:processing:lf"), 0);
-	h_free_paths(paths, N_FILES);
+	h_free_paths(paths, TC_LOAD_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST
@@ -283,19 +190,19 @@ START_TEST(streams_wait_their_turn)
 {
 	enum { N = 24 };
 	char **ids = h_ids("st", N);
-	const char *paths[N_FILES];
-	struct table_view view;
+	const char *paths[TC_LOAD_FILES];
+	struct tc_view view;
 	struct h_worker w;
 	struct h_log *log;
 	size_t paused, spilled;
 
-	h_write_load_files(paths, N_FILES, 200, 40);
-	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "st");
+	h_write_load_files(paths, TC_LOAD_FILES, 200, 40);
+	h_enqueue_many(H_API_NEW, ids, N, paths, TC_LOAD_FILES, "entry", "st");
 	h_worker_start(&w, "st", "--exit-when-idle", "--stage-bytes", "16k",
 	    "--max-streams", "1", "--read-chunk", "4k", "--log-level", "debug", NULL);
 	ck_assert_int_eq(h_worker_wait(&w, 120), 0);
-	check_table("ship_entries", ids, N, 200, 40, &view);
-	ck_assert_uint_eq(view.rows, sum_expected(N, 200, 40));
+	tc_check_table(H->lake, "ship_entries", ids, N, 200, 40, &view);
+	ck_assert_uint_eq(view.rows, tc_sum_expected(N, 200, 40));
 	log = h_log_load(w.log);
 	paused = h_log_count(log, "paused", NULL);
 	spilled = h_log_count(log, "spill", NULL);
@@ -305,7 +212,7 @@ START_TEST(streams_wait_their_turn)
 	ck_assert_msg(paused > 0, "no upload waited for the stream");
 	ck_assert_uint_eq(spilled, N);
 	ck_assert_uint_eq(view.adds, N);
-	h_free_paths(paths, N_FILES);
+	h_free_paths(paths, TC_LOAD_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST
@@ -320,7 +227,7 @@ START_TEST(big_record_gives_memory_back)
 {
 	enum { N = 6, VALUES = 1000000 };
 	char **ids = h_ids("br", N);
-	const char *paths[N_FILES];
+	const char *paths[TC_LOAD_FILES];
 	size_t len = 0, cap = 2 * VALUES + 256;
 	char *text = malloc(cap), *status;
 	struct h_worker w;
@@ -332,10 +239,10 @@ START_TEST(big_record_gives_memory_back)
 		text[len++] = i + 1 < VALUES ? ',' : ']';
 	}
 	len += (size_t)snprintf(text + len, cap - len, "}]\n");
-	h_write_load_files(paths, N_FILES, 2, 3);
+	h_write_load_files(paths, TC_LOAD_FILES, 2, 3);
 	h_enqueue(H_API_NEW, "br-big", h_write("ingest/big.json", text, len), "entry", "br");
 	free(text);
-	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "br");
+	h_enqueue_many(H_API_NEW, ids, N, paths, TC_LOAD_FILES, "entry", "br");
 	h_worker_start(&w, "br", "--exit-when-idle", "--memory-budget", "4m",
 	    "--max-record-bytes", "4m", NULL);
 	ck_assert_int_eq(h_worker_wait(&w, 120), 0);
@@ -343,7 +250,7 @@ START_TEST(big_record_gives_memory_back)
 	status = h_hget("br-big", "status");
 	ck_assert_str_eq(status, "2");
 	free(status);
-	h_free_paths(paths, N_FILES);
+	h_free_paths(paths, TC_LOAD_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST
@@ -356,21 +263,21 @@ START_TEST(full_slots_commit_now)
 {
 	enum { N = 6 };
 	char **ids = h_ids("fs", N);
-	const char *paths[N_FILES];
-	struct table_view view;
+	const char *paths[TC_LOAD_FILES];
+	struct tc_view view;
 	struct h_worker w;
 
-	h_write_load_files(paths, N_FILES, 2, 3);
-	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "fs");
+	h_write_load_files(paths, TC_LOAD_FILES, 2, 3);
+	h_enqueue_many(H_API_NEW, ids, N, paths, TC_LOAD_FILES, "entry", "fs");
 	h_worker_start(&w, "fs", "--max-inflight", "1", "--commit-interval-ms", "3600000", NULL);
 	ck_assert_msg(h_worker_wait_event(&w, "done", N, 60), "uploads waited for the interval");
 	h_worker_signal(&w, SIGTERM);
 	ck_assert_int_eq(h_worker_wait(&w, 60), 0);
-	check_table("ship_entries", ids, N, 2, 3, &view);
-	ck_assert_uint_eq(view.rows, sum_expected(N, 2, 3));
+	tc_check_table(H->lake, "ship_entries", ids, N, 2, 3, &view);
+	ck_assert_uint_eq(view.rows, tc_sum_expected(N, 2, 3));
 	ck_assert_uint_eq(view.versions, N);	/* v0 creates the table; then one upload per commit */
 	h_assert_all_status(ids, N, "2");
-	h_free_paths(paths, N_FILES);
+	h_free_paths(paths, TC_LOAD_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST
@@ -384,21 +291,21 @@ START_TEST(memory_budget_holds)
 {
 	enum { N = 48 };
 	char **ids = h_ids("mb", N);
-	const char *paths[N_FILES];
-	struct table_view view;
+	const char *paths[TC_LOAD_FILES];
+	struct tc_view view;
 	struct h_worker w;
 	struct h_log *log;
 	const char *stop = NULL, *at;
 	double peak = -1;
 	size_t waited;
 
-	h_write_load_files(paths, N_FILES, 1500, 300);
-	h_enqueue_many(H_API_NEW, ids, N, paths, N_FILES, "entry", "mb");
+	h_write_load_files(paths, TC_LOAD_FILES, 1500, 300);
+	h_enqueue_many(H_API_NEW, ids, N, paths, TC_LOAD_FILES, "entry", "mb");
 	h_worker_start(&w, "mb", "--exit-when-idle", "--memory-budget", "4m",
 	    "--max-inflight", "64", "--read-chunk", "16k", "--log-level", "debug", NULL);
 	ck_assert_int_eq(h_worker_wait(&w, 180), 0);
-	check_table("ship_entries", ids, N, 1500, 300, &view);
-	ck_assert_uint_eq(view.rows, sum_expected(N, 1500, 300));
+	tc_check_table(H->lake, "ship_entries", ids, N, 1500, 300, &view);
+	ck_assert_uint_eq(view.rows, tc_sum_expected(N, 1500, 300));
 	log = h_log_load(w.log);
 	waited = 0;
 	for (size_t i = 0; i < log->n; i++) {
@@ -419,7 +326,7 @@ START_TEST(memory_budget_holds)
 	/* Over by at most what one chunk maps to (a runner's rows, a row group's last row). */
 	ck_assert_msg(peak <= 5.0, "the budget peaked at %.1f MiB", peak);
 	h_log_free(log);
-	h_free_paths(paths, N_FILES);
+	h_free_paths(paths, TC_LOAD_FILES);
 	h_strv_free(ids, N);
 }
 END_TEST
@@ -459,7 +366,7 @@ worker_log_text(struct h_worker *w)
 START_TEST(schema_evolution_and_refusals)
 {
 	char **ids = h_ids("se", 6), logdir[PATH_MAX], spec[PATH_MAX];
-	const char *paths[N_FILES];
+	const char *paths[TC_LOAD_FILES];
 	struct pw_table_log tl;
 	struct pw_delta_commit c;
 	struct pw_error err;
@@ -468,18 +375,18 @@ START_TEST(schema_evolution_and_refusals)
 	bool missing, has_col = false;
 	char *text;
 
-	h_write_load_files(paths, N_FILES, 3, 1);
+	h_write_load_files(paths, TC_LOAD_FILES, 3, 1);
 	snprintf(logdir, sizeof logdir, "%s/ship_entries/_delta_log", H->lake);
 
 	/* Version 0 and 1 with the built-in spec. */
-	h_enqueue_many(H_API_NEW, ids, 3, paths, N_FILES, "entry", "se");
+	h_enqueue_many(H_API_NEW, ids, 3, paths, TC_LOAD_FILES, "entry", "se");
 	h_worker_start(&w, "se", "--exit-when-idle", NULL);
 	ck_assert_int_eq(h_worker_wait(&w, 60), 0);
 
 	/* A spec with a new nullable column: a metaData commit, then rows. */
 	snprintf(spec, sizeof spec, "%s", spec_with("{\"name\": \"ship_name_again\", "
 	    "\"type\": \"string\", \"nullable\": true, \"from\": \"field:ship_name\"}"));
-	h_enqueue_many(H_API_NEW, ids + 3, 3, paths + 3, N_FILES - 3, "entry", "se");
+	h_enqueue_many(H_API_NEW, ids + 3, 3, paths + 3, TC_LOAD_FILES - 3, "entry", "se");
 	h_worker_start(&w, "se", "--exit-when-idle", "--table-spec", spec, NULL);
 	ck_assert_int_eq(h_worker_wait(&w, 60), 0);
 	log = h_log_load(w.log);
@@ -529,7 +436,7 @@ START_TEST(schema_evolution_and_refusals)
 	ck_assert_int_eq(pw_table_log_scan(logdir, &tl, &err), 0);
 	ck_assert_uint_eq(tl.max, 0);
 
-	h_free_paths(paths, N_FILES);
+	h_free_paths(paths, TC_LOAD_FILES);
 	h_strv_free(ids, 6);
 }
 END_TEST
