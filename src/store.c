@@ -326,6 +326,15 @@ probe_end(struct probe *p)
 }
 
 static void
+probe_write_failed(struct probe *p, const struct pw_store_result *r)
+{
+	p->res.status = PW_STORE_FAILED;
+	p->res.error = r->error;
+	pw_error_prefix(&p->res.error, "%s: cannot write to the lake", p->st->name);
+	probe_end(p);
+}
+
+static void
 on_probe_deleted(void *arg, const struct pw_store_result *r)
 {
 	struct probe *p = arg;
@@ -362,10 +371,7 @@ on_probe_first(void *arg, const struct pw_store_result *r)
 	struct probe *p = arg;
 
 	if (r->status != PW_STORE_OK) {
-		p->res.status = PW_STORE_FAILED;
-		p->res.error = r->error;
-		pw_error_prefix(&p->res.error, "%s: cannot write to the lake", p->st->name);
-		probe_end(p);
+		probe_write_failed(p, r);
 		return;
 	}
 	pw_store_put_if_absent(p->st, p->key, p->b, strlen(p->b), on_probe_second, p);
@@ -410,10 +416,7 @@ on_write_probe(void *arg, const struct pw_store_result *r)
 	free(p->data);
 	p->data = NULL;
 	if (r->status != PW_STORE_OK) {
-		p->res.status = PW_STORE_FAILED;
-		p->res.error = r->error;
-		pw_error_prefix(&p->res.error, "%s: cannot write to the lake", p->st->name);
-		probe_end(p);
+		probe_write_failed(p, r);
 		return;
 	}
 	p->res.status = PW_STORE_OK;
