@@ -36,9 +36,11 @@
  * freed memory (a commit landing, a part going up), so while anything
  * waits for it a 20 ms timer looks again.
  *
- * A failure of the lake itself (a full disk, a log that changed under us)
- * is not the upload's fault: the worker stops, puts its files back in the
- * queue and exits 1 rather than failing them.
+ * A failure of the lake itself (a full disk, a read-only file system, the
+ * store unreachable) is not the upload's fault: the worker puts its files
+ * back in the queue and pauses until the lake takes writes again
+ * (worker_fatal()), rather than failing them.  No data file is committed
+ * that was not finished whole: a failed one is thrown away with its batch.
  */
 #include <inttypes.h>
 #include <stdlib.h>

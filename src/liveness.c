@@ -123,30 +123,23 @@ cmd(struct pw_worker *w)
 
 /* ---- heartbeat and lease ---- */
 
-struct beat {
-	struct pw_worker *w;
-	double sent;
-};
-
+/* Only one beat is in flight (beat_pending): its send time is in lv->beat_sent. */
 static void
 on_beat(struct pw_redis *r, redisReply *reply, void *arg)
 {
-	struct beat *b = arg;
-	struct pw_worker *w = b->w;
+	struct pw_worker *w = arg;
 	struct liveness *lv = &w->live;
 
 	(void)r;
-	if (w->live.gone) {
-		free(b);	/* the worker is finishing: only the memory is left */
-		return;
-	}
+	if (lv->gone)
+		return;		/* the worker is finishing */
 	lv->beat_pending = false;
 	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER) {
 		/* blpop mode: nobody can reap, and the ids live only here. */
 		bool lapsed = reply->integer == 0 && lv->lease_from > 0 &&
 		    w->cfg->fetch == PW_FETCH_BLMOVE;
 
-		lv->lease_from = b->sent;
+		lv->lease_from = lv->beat_sent;
 		if (lapsed) {
 			lv->lapses++;
 			log_warn(NULL, "heartbeat-lapsed", "this worker's heartbeat had expired "
@@ -161,7 +154,6 @@ on_beat(struct pw_redis *r, redisReply *reply, void *arg)
 			pw_queue_kick(w->queue);	/* ids are taken only under a lease */
 	} else if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
 		log_debug(NULL, "heartbeat", "%s", reply->str);
-	free(b);
 }
 
 static void
@@ -172,7 +164,6 @@ send_beat(struct pw_worker *w)
 	struct timespec now;
 	const char *argv[] = { "EVAL", beat_script, "2", key, PW_WORKERS_KEY, value, ttl,
 	    w->cfg->worker_id };
-	struct beat *b;
 
 	if (lv->beat_pending || w->queue == NULL || !pw_redis_ready(cmd(w)))
 		return;		/* Redis down: the key expires, which is what it should say */
@@ -180,13 +171,9 @@ send_beat(struct pw_worker *w)
 	snprintf(key, sizeof key, "%s%s", PW_HEARTBEAT_PREFIX, w->cfg->worker_id);
 	snprintf(value, sizeof value, "%lld.%03ld", (long long)now.tv_sec, now.tv_nsec / 1000000);
 	snprintf(ttl, sizeof ttl, "%.0f", w->cfg->heartbeat_ttl * 1000);
-	b = pw_xmalloc(sizeof *b);
-	b->w = w;
-	b->sent = mono_now();
-	if (pw_redis_command(cmd(w), on_beat, b, 0, 8, argv, NULL) != 0) {
-		free(b);
+	lv->beat_sent = mono_now();	/* before: the key lives at least TTL past it */
+	if (pw_redis_command(cmd(w), on_beat, w, 0, 8, argv, NULL) != 0)
 		return;
-	}
 	lv->beat_pending = true;
 }
 
@@ -282,7 +269,7 @@ on_reaped(struct pw_redis *r, redisReply *reply, void *arg)
 	}
 	free(rp->worker);
 	free(rp);
-	if (lv->reaps_pending == 0 && lv->scan_done)
+	if (lv->reaps_pending == 0 && lv->listings_done)
 		pass_end(w);
 }
 
@@ -365,7 +352,7 @@ listing_done(struct pw_worker *w)
 	for (i = 0; i < lv->n_pass && !lv->pass_failed; i++)
 		reap_list(w, lv->pass[i]);
 	pass_free(lv);
-	lv->scan_done = true;
+	lv->listings_done = true;
 	if (lv->reaps_pending == 0)
 		pass_end(w);
 }
@@ -467,7 +454,7 @@ start_pass(struct pw_worker *w)
 	if (pw_redis_command(cmd(w), on_lock, w, 0, 6, argv, NULL) != 0)
 		return;
 	lv->reaping = true;
-	lv->scan_done = false;
+	lv->listings_done = false;
 	lv->pass_failed = false;
 	lv->reaps_pending = 0;
 	lv->listings_pending = 0;
@@ -553,7 +540,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (w->queue == NULL || !pw_redis_ready(cmd(w)))
 		lv->ready_since = 0;
-	ops_beat(w);
+	ops_beat(w, mono_now());
 	send_beat(w);
 	start_pass(w);
 	watch_fetch(w);

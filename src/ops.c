@@ -115,14 +115,10 @@ ops_log_memory(struct pw_worker *w, const char *when)
 
 /* A memory line a minute while files come, none while idle. */
 void
-ops_beat(struct pw_worker *w)
+ops_beat(struct pw_worker *w, double now)
 {
 	unsigned long long finished = w->stats.done + w->stats.failed + w->stats.skipped;
-	struct timespec ts;
-	double now;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	if (w->memory_logged_at == 0)
 		w->memory_logged_at = now;
 	if (now - w->memory_logged_at < MEMORY_LOG_SECONDS)

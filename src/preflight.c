@@ -140,7 +140,7 @@ check_lake(const struct pw_config *cfg)
 	human_bytes((double)vfs.f_blocks * (double)vfs.f_frsize, total_s, sizeof total_s);
 	if ((double)vfs.f_bavail * (double)vfs.f_frsize < LOW_SPACE_BYTES)
 		log_warn(NULL, "preflight", "lake %s: writable, but only %s free of %s; a full "
-		    "disk stops the worker (exit 1) with its files back in the queue",
+		    "disk pauses ingestion, with its files back in the queue, until there is room",
 		    cfg->lake, free_s, total_s);
 	else
 		log_info(NULL, "preflight", "lake %s: writable, %s free of %s", cfg->lake,

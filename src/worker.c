@@ -133,8 +133,6 @@ worker_fence(struct pw_worker *w)
 
 	if (w->state != WORKER_RUNNING && w->state != WORKER_DRAINING)
 		return;		/* only commits already sent are left: they stand */
-	if (w->cfg->fetch != PW_FETCH_BLMOVE)
-		return;		/* nobody reaps there, and the ids live only here */
 	w->fencing = true;	/* no new attempt starts while the others go */
 	batch_abort_all(w);
 	for (job = TAILQ_FIRST(&w->jobs); job != NULL; job = next) {
@@ -266,7 +264,7 @@ static void
 requeue_done(struct pw_worker *w)
 {
 	evtimer_del(w->giveup_ev);
-	if (w->failed && !w->signalled && !w->permanent)
+	if (w->failed && !w->signalled)
 		pause_ingestion(w);
 	else
 		stop_loop(w);
@@ -383,7 +381,7 @@ on_giveup(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (w->state != WORKER_REQUEUEING)
 		return;
-	if (w->failed && !w->signalled && !w->permanent) {
+	if (w->failed && !w->signalled) {
 		/* Paused anyway: the requeue is sent again whenever Redis is back. */
 		log_warn(NULL, "requeue-wait", "Redis unreachable: the unfinished ids go back "
 		    "to the queue once it is back; pausing meanwhile");
@@ -580,6 +578,16 @@ schedule_probe(struct pw_worker *w)
 	evtimer_add(w->probe_ev, &tv);
 }
 
+/* blpop mode's ids to requeue, once they are back or given up. */
+static void
+free_leftover(struct pw_worker *w)
+{
+	while (w->n_leftover > 0)
+		free(w->leftover[--w->n_leftover]);
+	free(w->leftover);
+	w->leftover = NULL;
+}
+
 static void
 pause_ingestion(struct pw_worker *w)
 {
@@ -602,10 +610,7 @@ resume_ingestion(struct pw_worker *w)
 	w->fetch_closed = false;
 	w->drain_expired = false;
 	w->finish_waits = false;
-	while (w->n_leftover > 0)
-		free(w->leftover[--w->n_leftover]);
-	free(w->leftover);
-	w->leftover = NULL;
+	free_leftover(w);
 	w->state = WORKER_RUNNING;
 	pw_queue_restart(w->queue);
 }
@@ -634,7 +639,6 @@ on_lake_checked(struct pw_worker *w, int result, const struct pw_error *err)
 	if (result > 0) {
 		log_error(NULL, "lake-lost", "%s; stopping (exit 1): nothing is in flight",
 		    err->msg);
-		w->permanent = true;
 		w->exit_status = 1;
 		stop_loop(w);
 		return;
@@ -757,9 +761,7 @@ worker_finish(struct pw_worker *w)
 	pw_log_defer(NULL, NULL);
 	event_free(w->log_ev);
 	free(w->buckets);
-	while (w->n_leftover > 0)
-		free(w->leftover[--w->n_leftover]);
-	free(w->leftover);
+	free_leftover(w);
 	event_base_free(w->base);
 }
 

@@ -182,11 +182,12 @@ struct liveness {
 	double interval;		/* --heartbeat-ttl / 6 */
 	bool gone;			/* the worker is finishing */
 	bool beat_pending;
+	double beat_sent;		/* the beat in flight's send time */
 	double lease_from;		/* the last confirmed heartbeat's send time, or 0 */
 	double ready_since;		/* the command connection is up since, or 0 */
 	unsigned long long lapses;	/* heartbeat found expired: fenced */
 	/* reaper */
-	bool reaping, scan_done, pass_failed;
+	bool reaping, listings_done, pass_failed;
 	unsigned reaps_pending, listings_pending;
 	char cursor[32];		/* the SCAN of processing lists, across passes */
 	char **pass;			/* workers this pass looks at */
@@ -265,7 +266,6 @@ struct pw_worker {
 	unsigned pause_streak;		/* pauses since the last commit, for the backoff */
 	bool probing_lake;		/* batch_check_lake() in flight */
 	bool stop_after_probe;		/* a signal came while it was */
-	bool permanent;			/* the lake cannot be used again: exit 1 */
 	bool signalled;			/* SIGTERM/SIGINT: stopping, not pausing */
 	bool requeue_pending;		/* paused, but the ids are not back yet */
 	bool fencing;			/* worker_fence() is dropping jobs */
@@ -351,7 +351,7 @@ void ops_stop(struct pw_worker *w);
 void ops_log_memory(struct pw_worker *w, const char *when);
 double ops_peak_rss_bytes(void);	/* VmHWM */
 /* On every heartbeat: a memory line a minute while files come. */
-void ops_beat(struct pw_worker *w);
+void ops_beat(struct pw_worker *w, double now);	/* now: CLOCK_MONOTONIC seconds */
 
 /* liveness.c: heartbeat and lease, reaping dead workers, fetch watchdog */
 void liveness_start(struct pw_worker *w);
@@ -367,13 +367,14 @@ void progress_stop(struct pw_worker *w);
 
 /* worker.c, called by job.c, batch.c and liveness.c */
 unsigned worker_free_slots(struct pw_worker *w);
-/* The lease lapsed: drop every file not yet in a commit in flight and take
- * up again what is still in the processing list. */
+/* The lease lapsed (blmove mode only: in blpop mode nobody reaps, and the
+ * ids live only in memory): drop every file not yet in a commit in flight
+ * and take up again what is still in the processing list. */
 void worker_fence(struct pw_worker *w);
 void worker_job_freed(struct pw_worker *w, struct job *job);
 void worker_park(struct pw_worker *w, struct job *job);
 void worker_insert(struct pw_worker *w, struct job *job);
-/* The lake failed under us: stop taking files, requeue, exit 1. */
+/* The lake failed under us: stop taking files, requeue, pause (worker.c). */
 void worker_fatal(struct pw_worker *w, const struct pw_error *err);
 /* Draining or dry: commit at once when nothing else can join a batch. */
 void worker_batch_ready(struct pw_worker *w);

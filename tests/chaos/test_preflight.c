@@ -364,7 +364,7 @@ START_TEST(unwritable_lake_exits_2)
 	log = run_worker("small", 5, extra, 3);
 	snprintf(line, sizeof line, "lake %s: writable, but only ", ro);
 	assert_line(log, line, "warn");
-	assert_line(log, "free of 4.0 MiB; a full disk stops the worker (exit 1)", "warn");
+	assert_line(log, "free of 4.0 MiB; a full disk pauses ingestion", "warn");
 	h_log_free(log);
 	ck_assert_int_eq(umount2(ro, MNT_DETACH), 0);
 }

@@ -110,25 +110,6 @@ run_finish(struct run *r, double timeout)
 	h_strv_free(r->ids, r->n);
 }
 
-/* The CLIENT LIST id of the connection with this name, or -1. */
-static long long
-client_id(const char *name)
-{
-	char *list = h_str("CLIENT LIST"), *line, *save;
-	long long id = -1;
-	size_t n = strlen(name);
-
-	for (line = strtok_r(list, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-		const char *p = strstr(line, " name=");
-
-		if (p != NULL && strncmp(p + 6, name, n) == 0 &&
-		    (p[6 + n] == ' ' || p[6 + n] == '\0' || p[6 + n] == '\r'))
-			id = strtoll(line + 3, NULL, 10);
-	}
-	free(list);
-	return id;
-}
-
 /*
  * SIGKILL while files are in flight (a backlog waits and the processing
  * list holds ids), restart from the AOF on the same socket; three times.
@@ -240,8 +221,8 @@ START_TEST(both_connections_killed)
 			run_wave(&r, WAVE);
 		/* The connection(s) up again first: each may still be reconnecting. */
 		up_by = h_now() + 5 * h_slow();
-		while ((id[0] = client_id(names[0])) < 0 ||
-		    (id[1] = client_id(names[1])) < 0) {
+		while ((id[0] = h_client_id(names[0])) < 0 ||
+		    (id[1] = h_client_id(names[1])) < 0) {
 			ck_assert_msg(h_now() < up_by, "a connection did not come back");
 			h_sleep(0.01);
 		}

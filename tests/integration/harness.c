@@ -440,6 +440,24 @@ h_ok(const char *fmt, ...)
 	freeReplyObject(r);
 }
 
+long long
+h_client_id(const char *name)
+{
+	char *list = h_str("CLIENT LIST"), *line, *save;
+	long long id = -1;
+	size_t n = strlen(name);
+
+	for (line = strtok_r(list, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		const char *p = strstr(line, " name=");
+
+		if (p != NULL && strncmp(p + 6, name, n) == 0 &&
+		    (p[6 + n] == ' ' || p[6 + n] == '\0' || p[6 + n] == '\r'))
+			id = strtoll(line + 3, NULL, 10);
+	}
+	free(list);
+	return id;
+}
+
 char *
 h_hget(const char *id, const char *field)
 {

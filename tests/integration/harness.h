@@ -104,6 +104,9 @@ long long h_int(const char *fmt, ...);
 char *h_str(const char *fmt, ...);	/* malloc'd, NULL for nil */
 void h_ok(const char *fmt, ...);	/* any non-error reply */
 char *h_hget(const char *id, const char *field);
+/* The CLIENT LIST id of the connection with this name (the worker's "fetch"
+ * or "command"), or -1. */
+long long h_client_id(const char *name);
 char **h_lrange(const char *key, size_t *n);
 void h_strv_free(char **v, size_t n);
 

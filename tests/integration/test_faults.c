@@ -108,25 +108,6 @@ START_TEST(redis_down_at_start)
 }
 END_TEST
 
-/* The CLIENT LIST id of the connection with this name, or -1. */
-static long long
-client_id(const char *name)
-{
-	char *list = h_str("CLIENT LIST"), *line, *save;
-	long long id = -1;
-	size_t n = strlen(name);
-
-	for (line = strtok_r(list, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-		const char *p = strstr(line, " name=");
-
-		if (p != NULL && strncmp(p + 6, name, n) == 0 &&
-		    (p[6 + n] == ' ' || p[6 + n] == '\0' || p[6 + n] == '\r'))
-			id = strtoll(line + 3, NULL, 10);
-	}
-	free(list);
-	return id;
-}
-
 START_TEST(client_kill_each_connection)
 {
 	enum { N = 2000 };
@@ -150,7 +131,7 @@ START_TEST(client_kill_each_connection)
 
 	deadline = h_now() + 90 * h_slow();
 	for (i = 0; h_worker_running(&w) && h_now() < deadline; i++) {
-		long long id = client_id(names[i % 2]);
+		long long id = h_client_id(names[i % 2]);
 
 		if (id >= 0) {
 			long long killed = h_int("CLIENT KILL ID %lld", id);
@@ -214,7 +195,7 @@ START_TEST(blocked_pop_survives_client_kill)
 
 			/* Let the fetch connection block on the empty queue, then kill. */
 			h_sleep(0.3);
-			while ((id = client_id(names[r - 1])) < 0) {
+			while ((id = h_client_id(names[r - 1])) < 0) {
 				ck_assert_msg(h_now() < deadline, "no connection %s", names[r - 1]);
 				h_sleep(0.01);
 			}
